@@ -1,0 +1,139 @@
+import postgres from "postgres";
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import { migrate } from "drizzle-orm/postgres-js/migrator";
+import type { Logger } from "./logger.ts";
+import { describeConnectionError, retryForever } from "./retry.ts";
+
+export type Sql = postgres.Sql;
+export type Database = PostgresJsDatabase<Record<string, never>>;
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+/** Anything a query can run on: the pool or an open transaction. */
+export type Executor = Database | Transaction;
+
+export interface DatabaseHandle {
+  sql: Sql;
+  db: Database;
+  close(): Promise<void>;
+}
+
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ""));
+}
+
+export function databaseAddress(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || "5432"}`;
+}
+
+/** Opens the pool. postgres.js connects lazily, so nothing happens on the wire until the first query. */
+export function openDatabase(url: string, options: { max?: number; applicationName?: string } = {}): DatabaseHandle {
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    // Fail fast when the server is gone instead of queueing requests behind a dead socket.
+    connect_timeout: 5,
+    idle_timeout: 30,
+    connection: { application_name: options.applicationName ?? "shop" },
+  });
+  const db = drizzle(sql) as Database;
+  return { sql, db, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** Creates the database named in the URL when it does not exist (connecting to the `postgres` maintenance database). */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const name = databaseName(url);
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    const found = await sql`select 1 from pg_database where datname = ${name}`;
+    if (found.length > 0) return false;
+    try {
+      await sql.unsafe(`create database "${name.replaceAll('"', '""')}"`);
+      return true;
+    } catch (error) {
+      // Another instance created it between our check and our create.
+      if ((error as { code?: string }).code === "42P04") return false;
+      throw error;
+    }
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** Waits (forever, with backoff) until PostgreSQL answers, saying what is wrong and how to fix it meanwhile. */
+export async function waitForDatabase(url: string, logger: Logger, signal?: AbortSignal): Promise<void> {
+  await retryForever(
+    async () => {
+      await ensureDatabase(url);
+    },
+    (error, delayMs) =>
+      logger.warn(
+        `PostgreSQL is unreachable at ${databaseAddress(url)} (${describeConnectionError(error)}); ` +
+          `start it (e.g. \`docker compose up -d postgres\`). Retrying in ${Math.round(delayMs / 1000)}s.`,
+      ),
+    signal,
+  );
+}
+
+const MIGRATION_LOCK = 7_240_001; // any constant shared by every shop instance
+
+/**
+ * Applies one module's migrations (its own folder, its own bookkeeping table in its own schema)
+ * under a Postgres advisory lock, so several instances starting at once migrate one after another.
+ */
+export async function migrateModule(handle: DatabaseHandle, module: string, migrationsFolder: string): Promise<void> {
+  const lock = await handle.sql.reserve();
+  try {
+    await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    try {
+      // Bookkeeping lives outside the module schema so the generated `CREATE SCHEMA "<module>"` runs as written.
+      await migrate(handle.db, { migrationsFolder, migrationsSchema: "drizzle", migrationsTable: `${module}_migrations` });
+    } finally {
+      await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+/** The Postgres error behind a drizzle DrizzleQueryError (or the error itself). */
+export function pgError(error: unknown): { code?: string; constraint_name?: string } | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const candidate = current as { code?: unknown; cause?: unknown };
+    if (typeof candidate.code === "string" && /^[0-9A-Z]{5}$/.test(candidate.code)) return candidate as never;
+    current = candidate.cause;
+  }
+  return undefined;
+}
+
+const TRANSIENT_NODE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+]);
+
+/**
+ * True when an error means "the database is not reachable right now" (or asked us to try again),
+ * as opposed to a bug or bad data: such work is retried later rather than counted as a failure.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") {
+      if (TRANSIENT_NODE_CODES.has(code)) return true;
+      if (/^08...$/.test(code) || ["57P01", "57P02", "57P03", "40001", "40P01", "53300"].includes(code)) return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
