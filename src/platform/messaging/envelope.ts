@@ -1,0 +1,69 @@
+import { Type as t, type Static } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { UUID_PATTERN, type EventData, type EventDefinition } from "./event.ts";
+
+const Uuid = t.String({ pattern: UUID_PATTERN });
+
+/** The JSON body of every message on the bus. */
+export const EnvelopeSchema = t.Object({
+  id: Uuid,
+  name: t.String({ minLength: 1, maxLength: 200 }),
+  version: t.Integer({ minimum: 1 }),
+  occurredAt: t.String({ minLength: 1, maxLength: 40 }),
+  source: t.String({ minLength: 1, maxLength: 100 }),
+  correlationId: t.String({ minLength: 1, maxLength: 200 }),
+  causationId: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+  data: t.Unknown(),
+});
+export type Envelope = Static<typeof EnvelopeSchema>;
+
+export interface EnvelopeMeta {
+  correlationId: string;
+  causationId?: string;
+}
+
+export function createEnvelope<E extends EventDefinition>(
+  event: E,
+  data: EventData<E>,
+  source: string,
+  meta: EnvelopeMeta,
+): Envelope {
+  const envelope: Envelope = {
+    id: Bun.randomUUIDv7(),
+    name: event.name,
+    version: event.version,
+    occurredAt: new Date().toISOString(),
+    source,
+    correlationId: meta.correlationId,
+    data,
+  };
+  if (meta.causationId) envelope.causationId = meta.causationId;
+  return envelope;
+}
+
+export type ParseResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };
+
+/** Parses and validates a message body; a failure carries a reason fit for a DLQ header. */
+export function parseEnvelope(body: string | null): ParseResult {
+  if (body === null || body === "") return { ok: false, reason: "empty body" };
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
+  }
+  if (!Value.Check(EnvelopeSchema, value)) return { ok: false, reason: `invalid envelope: ${firstErrors(EnvelopeSchema, value)}` };
+  return { ok: true, envelope: value };
+}
+
+/** Validates an envelope's data against the event's schema. */
+export function checkData(event: EventDefinition, data: unknown): string | undefined {
+  return Value.Check(event.schema, data) ? undefined : `invalid ${event.name} v${event.version} data: ${firstErrors(event.schema, data)}`;
+}
+
+function firstErrors(schema: Parameters<typeof Value.Errors>[0], value: unknown): string {
+  return [...Value.Errors(schema, value)]
+    .slice(0, 5)
+    .map((e) => `${e.path || "/"} ${e.message}`)
+    .join("; ");
+}
