@@ -1,0 +1,43 @@
+import type { AnyElysia } from "elysia";
+import type { DatabaseHandle } from "./db.ts";
+import type { Logger } from "./logger.ts";
+import type { EventHandler } from "./messaging/consumer.ts";
+import type { EventDefinition } from "./messaging/event.ts";
+import type { InboxTable, OutboxTable } from "./messaging/tables.ts";
+
+/** What every module hands to the composition root (src/app.ts). */
+export interface ShopModule {
+  name: string;
+  /** drizzle-kit output for this module's own Postgres schema. */
+  migrationsFolder: string;
+  /** The module's HTTP routes (an Elysia instance), if it has any. */
+  routes?: AnyElysia;
+  /** The events it consumes; none means it gets no queue. */
+  handlers: EventHandler[];
+  outboxTable: OutboxTable;
+  inboxTable: InboxTable;
+  /** Fills in demo data when the module's data is empty (idempotent). */
+  seed?(): Promise<void>;
+  /** Called once after migrations, before routes and consumers run. */
+  start?(): Promise<void>;
+  /** Called during graceful shutdown, after consumers stopped and before the database closes. */
+  stop?(): Promise<void>;
+}
+
+/** What every module factory receives; modules add their own extra ports next to it. */
+export interface ModuleContext {
+  database: DatabaseHandle;
+  logger: Logger;
+  authSecret: string;
+}
+
+/**
+ * A module as the composition root sees it before starting it. `consumes` is static so that every
+ * process declares every module's queue and bindings — an event is kept for a module that runs in
+ * another process (or has not started yet) instead of going unrouted.
+ */
+export interface ModuleDefinition<Ports = {}> {
+  name: string;
+  consumes: EventDefinition[];
+  create(context: ModuleContext & Ports): ShopModule;
+}
