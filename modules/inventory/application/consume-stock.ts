@@ -1,0 +1,31 @@
+import type { Logger } from "../../../src/platform/logger.ts";
+import type { HandlerContext } from "../../../src/platform/messaging/consumer.ts";
+import type { EventData } from "../../../src/platform/messaging/event.ts";
+import type { OrderShipped } from "../../orders/contract.ts";
+import { planReservation } from "../domain/reservation-plan.ts";
+import type { ProductRepository } from "../infrastructure/product-repository.ts";
+import type { ReservationRepository } from "../infrastructure/reservation-repository.ts";
+
+export interface ConsumeStockDeps {
+  products: ProductRepository;
+  reservations: ReservationRepository;
+  logger: Logger;
+}
+
+/**
+ * Handles `orders.order-shipped`: the order's held units leave the warehouse — its reservations become
+ * `consumed` and each product's on-hand and reserved stock drop together, so available stock is unchanged.
+ */
+export async function consumeStock(
+  deps: ConsumeStockDeps,
+  order: Pick<EventData<typeof OrderShipped>, "orderId">,
+  ctx: Pick<HandlerContext, "tx">,
+): Promise<void> {
+  const { tx } = ctx;
+  const { orderId } = order;
+  await deps.reservations.lockOrder(tx, orderId);
+  const consumed = planReservation(await deps.reservations.settleHeld(tx, orderId, "consumed"));
+  for (const line of consumed) await deps.products.consume(tx, line.sku, line.quantity);
+  // Only a confirmed (fully reserved) order can ship; nothing held means it shipped before, or `shop check` has work.
+  if (consumed.length === 0) deps.logger.warn({ orderId }, "shipped order holds no stock; nothing consumed");
+}

@@ -1,0 +1,43 @@
+import type { Executor } from "../../../src/platform/db.ts";
+import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import type { ProductRepository, ProductRow } from "../infrastructure/product-repository.ts";
+
+export interface ListProductsDeps {
+  db: Executor;
+  products: ProductRepository;
+}
+
+export interface ProductPage {
+  items: ProductRow[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/**
+ * One page of the active catalog in sku order. Keyset paging (after the last sku seen) rather than offsets:
+ * products added or retired between two pages shift nothing, so no product is skipped or shown twice.
+ */
+export async function listProducts(deps: ListProductsDeps, page: { limit: number; cursor?: string }): Promise<ProductPage> {
+  const afterSku = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+  // One extra row tells whether another page exists without a count query.
+  const rows = await deps.products.listActive(deps.db, { afterSku, limit: page.limit + 1 });
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.sku) : null };
+}
+
+/** The opaque cursor of a page that ends at `sku`: clients must not build or read it. */
+export function encodeCursor(sku: string): string {
+  return Buffer.from(sku, "utf8").toString("base64url");
+}
+
+function decodeCursor(cursor: string): string {
+  const sku = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+  // Round-tripping rejects text that merely looks like base64url (and empty or garbled payloads).
+  if (sku === "" || encodeCursor(sku) !== cursor) {
+    throw new UnprocessableError("INVENTORY.INVALID_CURSOR", "The cursor is not one this API handed out.", {
+      errors: [{ in: "query", field: "/cursor", message: "Unknown cursor" }],
+    });
+  }
+  return sku;
+}

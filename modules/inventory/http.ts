@@ -1,0 +1,149 @@
+import { Elysia, status, t, type Static } from "elysia";
+import type { Database } from "../../src/platform/db.ts";
+import { authPlugin, requireAdmin, type Principal } from "../../src/platform/http/auth.ts";
+import { bearerSecurity } from "../../src/platform/http/docs.ts";
+import { ProblemSchema } from "../../src/platform/http/problem.ts";
+import { requestContext } from "../../src/platform/http/request-context.ts";
+import type { Outbox } from "../../src/platform/messaging/outbox.ts";
+import { adjustStock } from "./application/adjust-stock.ts";
+import { getProduct } from "./application/get-product.ts";
+import { listProducts } from "./application/list-products.ts";
+import { upsertProduct } from "./application/upsert-product.ts";
+import { Sku } from "./contract.ts";
+import { availableStock, MAX_UNITS } from "./domain/stock.ts";
+import type { ProductRepository, ProductRow } from "./infrastructure/product-repository.ts";
+
+const CURRENCY_PATTERN = "^[A-Z]{3}$";
+const Currency = t.String({ pattern: CURRENCY_PATTERN, description: "ISO 4217 code", examples: ["EUR"] });
+const PriceCents = t.Integer({ minimum: 0, maximum: MAX_UNITS, description: "price in minor units (cents)" });
+const Units = t.Integer({ minimum: 0, maximum: MAX_UNITS });
+
+const CatalogItem = t.Object({ sku: Sku, name: t.String(), priceCents: PriceCents, currency: Currency, available: Units });
+
+const ProductList = t.Object({
+  items: t.Array(CatalogItem),
+  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last page" }),
+});
+
+const ProductDetail = t.Object({
+  sku: Sku,
+  name: t.String(),
+  priceCents: PriceCents,
+  currency: Currency,
+  active: t.Boolean(),
+  onHand: Units,
+  reserved: Units,
+  available: Units,
+  version: t.Integer({ minimum: 1 }),
+  updatedAt: t.String({ format: "date-time" }),
+});
+
+const DEFAULT_PAGE_SIZE = 20;
+
+const ListQuery = t.Object({
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
+  cursor: t.Optional(t.String({ minLength: 1, maxLength: 200, description: "`nextCursor` of the previous page" })),
+});
+
+const SkuParams = t.Object({ sku: Sku });
+
+const ProductBody = t.Object({
+  name: t.String({ minLength: 1, maxLength: 200, pattern: "\\S" }),
+  priceCents: PriceCents,
+  currency: t.Optional(t.String({ pattern: CURRENCY_PATTERN, default: "EUR", description: "ISO 4217 code" })),
+  active: t.Optional(t.Boolean({ default: true })),
+  stock: t.Optional(t.Integer({ minimum: 0, maximum: MAX_UNITS, description: "on-hand units when creating; ignored on update" })),
+});
+
+const StockBody = t.Object({
+  delta: t.Integer({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: "units to add (negative: remove); not 0" }),
+});
+
+export interface InventoryRoutesDeps {
+  db: Database;
+  products: ProductRepository;
+  outbox: Outbox;
+  authSecret: string;
+}
+
+/** The catalog API: browsing for anyone, editing and stock corrections for admins. */
+export function inventoryRoutes(deps: InventoryRoutesDeps) {
+  return (
+    new Elysia({ name: "inventory-routes", detail: { tags: ["inventory"] } })
+      .use(requestContext())
+      .use(authPlugin(deps.authSecret))
+      .get(
+        "/products",
+        async ({ query }) => {
+          const page = await listProducts(deps, { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor });
+          return { items: page.items.map(catalogItem), nextCursor: page.nextCursor };
+        },
+        {
+          query: ListQuery,
+          response: { 200: ProductList, 422: ProblemSchema },
+          detail: { summary: "List active products (keyset pagination by sku)" },
+        },
+      )
+      .get("/products/:sku", async ({ params }) => productDetail(await getProduct(deps, params.sku)), {
+        params: SkuParams,
+        response: { 200: ProductDetail, 404: ProblemSchema, 422: ProblemSchema },
+        detail: { summary: "One product with its stock" },
+      })
+      .put(
+        "/products/:sku",
+        async ({ params, body, correlationId }) => {
+          const { product, created } = await upsertProduct(
+            deps,
+            { sku: params.sku, name: body.name, priceCents: body.priceCents, currency: body.currency ?? "EUR", active: body.active ?? true, stock: body.stock },
+            { correlationId },
+          );
+          return created ? status(201, productDetail(product)) : status(200, productDetail(product));
+        },
+        {
+          transform: adminOnly,
+          params: SkuParams,
+          body: ProductBody,
+          response: { 200: ProductDetail, 201: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 422: ProblemSchema },
+          detail: { summary: "Create (201) or update (200) a product (admin)", security: bearerSecurity },
+        },
+      )
+      .post(
+        "/products/:sku/stock",
+        async ({ params, body, correlationId }) => {
+          return productDetail(await adjustStock(deps, params.sku, body.delta, { correlationId }));
+        },
+        {
+          transform: adminOnly,
+          params: SkuParams,
+          body: StockBody,
+          response: { 200: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+          detail: { summary: "Adjust on-hand stock by a delta (admin); never below what is reserved", security: bearerSecurity },
+        },
+      )
+  );
+}
+
+// In `transform`, which runs before validation: a caller who may not use the route learns nothing from it,
+// not even which fields it wants.
+function adminOnly({ principal }: { principal: Principal | null }): void {
+  requireAdmin(principal);
+}
+
+function catalogItem(product: ProductRow): Static<typeof CatalogItem> {
+  return { sku: product.sku, name: product.name, priceCents: product.priceCents, currency: product.currency, available: availableStock(product) };
+}
+
+function productDetail(product: ProductRow): Static<typeof ProductDetail> {
+  return {
+    sku: product.sku,
+    name: product.name,
+    priceCents: product.priceCents,
+    currency: product.currency,
+    active: product.active,
+    onHand: product.onHand,
+    reserved: product.reserved,
+    available: availableStock(product),
+    version: product.version,
+    updatedAt: product.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,42 @@
+import type { ModuleDefinition } from "../../src/platform/module.ts";
+import { on } from "../../src/platform/messaging/consumer.ts";
+import { createOutbox } from "../../src/platform/messaging/outbox.ts";
+import { OrderCancelled, OrderPlaced, OrderShipped } from "../orders/contract.ts";
+import { consumeStock } from "./application/consume-stock.ts";
+import { releaseStock } from "./application/release-stock.ts";
+import { reserveStock } from "./application/reserve-stock.ts";
+import { seedCatalog } from "./application/seed-catalog.ts";
+import { inventoryRoutes } from "./http.ts";
+import { migrationsFolder } from "./infrastructure/migrations.ts";
+import { productRepository } from "./infrastructure/product-repository.ts";
+import { reservationRepository } from "./infrastructure/reservation-repository.ts";
+import { inbox, outbox } from "./infrastructure/schema.ts";
+
+/**
+ * The inventory module: owns the catalog and its stock, reserves stock for placed orders (all lines or none),
+ * releases it on cancel and consumes it on shipping. Needs no ports beyond the common context.
+ */
+export const inventoryModule: ModuleDefinition = {
+  name: "inventory",
+  consumes: [OrderPlaced, OrderCancelled, OrderShipped],
+  create({ database, logger, authSecret }) {
+    const events = createOutbox(outbox, "inventory");
+    const deps = { db: database.db, products: productRepository, reservations: reservationRepository, outbox: events, logger };
+    return {
+      name: "inventory",
+      migrationsFolder,
+      routes: inventoryRoutes({ ...deps, authSecret }),
+      handlers: [
+        on(OrderPlaced, (order, ctx) => reserveStock(deps, order, ctx)),
+        on(OrderCancelled, (order, ctx) => releaseStock(deps, order, ctx)),
+        on(OrderShipped, (order, ctx) => consumeStock(deps, order, ctx)),
+      ],
+      outboxTable: outbox,
+      inboxTable: inbox,
+      async seed() {
+        const created = await seedCatalog(deps);
+        if (created.length > 0) logger.info({ skus: created }, "demo catalog created");
+      },
+    };
+  },
+};

@@ -1,0 +1,119 @@
+import { and, asc, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
+import type { Executor } from "../../../src/platform/db.ts";
+import type { SkuAvailability } from "../domain/shortages.ts";
+import { products } from "./schema.ts";
+
+export type ProductRow = typeof products.$inferSelect;
+
+/** The catalog fields an admin sets on a product (stock is changed separately). */
+export interface CatalogFields {
+  sku: string;
+  name: string;
+  priceCents: number;
+  currency: string;
+  active: boolean;
+}
+
+/**
+ * Postgres access to `inventory.products`. Every stock change is a single conditional UPDATE: the row lock it
+ * takes and the condition it re-checks after waiting for that lock are what make overselling impossible.
+ */
+export const productRepository = {
+  async find(db: Executor, sku: string): Promise<ProductRow | undefined> {
+    const [row] = await db.select().from(products).where(eq(products.sku, sku));
+    return row;
+  },
+
+  /** Active products after `afterSku` (keyset), in sku order. */
+  async listActive(db: Executor, page: { afterSku?: string; limit: number }): Promise<ProductRow[]> {
+    const after = page.afterSku === undefined ? undefined : gt(products.sku, page.afterSku);
+    return db
+      .select()
+      .from(products)
+      .where(and(eq(products.active, true), after))
+      .orderBy(asc(products.sku))
+      .limit(page.limit);
+  },
+
+  /** Creates the product with `initialOnHand` units, or replaces its catalog fields (stock untouched). */
+  async upsert(db: Executor, fields: CatalogFields, initialOnHand: number): Promise<{ product: ProductRow; created: boolean }> {
+    const [row] = await db
+      .insert(products)
+      .values({ ...fields, onHand: initialOnHand })
+      .onConflictDoUpdate({
+        target: products.sku,
+        set: {
+          name: fields.name,
+          priceCents: fields.priceCents,
+          currency: fields.currency,
+          active: fields.active,
+          version: sql`${products.version} + 1`,
+          updatedAt: sql`now()`,
+        },
+      })
+      // xmax is 0 only on a freshly inserted row version: the one way to tell insert from update in one statement.
+      .returning({ ...getTableColumns(products), created: sql<boolean>`(xmax = 0)` });
+    if (!row) throw new Error(`upsert of product ${fields.sku} returned no row`);
+    const { created, ...product } = row;
+    return { product, created };
+  },
+
+  /** Adds `delta` to on-hand stock unless that would leave less than is reserved; undefined when refused or unknown. */
+  async adjustOnHand(db: Executor, sku: string, delta: number): Promise<ProductRow | undefined> {
+    const [row] = await db
+      .update(products)
+      .set({ onHand: sql`${products.onHand} + ${delta}`, version: sql`${products.version} + 1`, updatedAt: sql`now()` })
+      .where(and(eq(products.sku, sku), sql`${products.onHand} + ${delta} >= ${products.reserved}`))
+      .returning();
+    return row;
+  },
+
+  /** Reserves `quantity` units of an active product if that many are available; false otherwise. */
+  async reserve(db: Executor, sku: string, quantity: number): Promise<boolean> {
+    const rows = await db
+      .update(products)
+      .set({ reserved: sql`${products.reserved} + ${quantity}` })
+      .where(and(eq(products.sku, sku), eq(products.active, true), sql`${products.onHand} - ${products.reserved} >= ${quantity}`))
+      .returning({ sku: products.sku });
+    return rows.length === 1;
+  },
+
+  /** Gives reserved units back to the available stock. */
+  async release(db: Executor, sku: string, quantity: number): Promise<void> {
+    await db
+      .update(products)
+      .set({ reserved: sql`${products.reserved} - ${quantity}` })
+      .where(eq(products.sku, sku));
+  },
+
+  /** Reserved units leave the warehouse: both on-hand and reserved drop, available stays as it was. */
+  async consume(db: Executor, sku: string, quantity: number): Promise<void> {
+    await db
+      .update(products)
+      .set({ onHand: sql`${products.onHand} - ${quantity}`, reserved: sql`${products.reserved} - ${quantity}` })
+      .where(eq(products.sku, sku));
+  },
+
+  /** Activity and available units of each known sku among `skus`. */
+  async availability(db: Executor, skus: string[]): Promise<Map<string, SkuAvailability>> {
+    if (skus.length === 0) return new Map();
+    const rows = await db
+      .select({ sku: products.sku, active: products.active, onHand: products.onHand, reserved: products.reserved })
+      .from(products)
+      .where(inArray(products.sku, skus));
+    return new Map(rows.map((r) => [r.sku, { active: r.active, available: r.onHand - r.reserved }]));
+  },
+
+  async isEmpty(db: Executor): Promise<boolean> {
+    const rows = await db.select({ sku: products.sku }).from(products).limit(1);
+    return rows.length === 0;
+  },
+
+  /** Inserts the products whose sku is not taken yet; returns only those it inserted. */
+  async insertMissing(db: Executor, rows: (CatalogFields & { onHand: number })[]): Promise<ProductRow[]> {
+    if (rows.length === 0) return [];
+    return db.insert(products).values(rows).onConflictDoNothing({ target: products.sku }).returning();
+  },
+};
+
+export type ProductRepository = typeof productRepository;

@@ -1,0 +1,36 @@
+import { Elysia, t } from "elysia";
+import type { Executor } from "../../src/platform/db.ts";
+import { authPlugin, requireAdmin } from "../../src/platform/http/auth.ts";
+import { bearerSecurity } from "../../src/platform/http/docs.ts";
+import { ProblemSchema } from "../../src/platform/http/problem.ts";
+import { listNotifications, NotificationPageSchema } from "./application/list-notifications.ts";
+import type { NotificationRepository } from "./infrastructure/notification-repository.ts";
+
+export interface NotificationRoutesDependencies {
+  authSecret: string;
+  db: Executor;
+  repository: NotificationRepository;
+}
+
+/** The notification module's HTTP API: the admin's view of the e-mails sent, pending or failed. */
+export function notificationRoutes(deps: NotificationRoutesDependencies) {
+  return (
+    new Elysia({ name: "notification-routes" })
+      .use(authPlugin(deps.authSecret))
+      // Checked before the query is validated, so an anonymous caller learns nothing about the route's inputs.
+      .derive(({ principal }) => ({ admin: requireAdmin(principal) }))
+      .get("/notifications", ({ query }) => listNotifications(deps.db, deps.repository, { ...query, limit: query.limit ?? 50 }), {
+        query: t.Object({
+          orderId: t.Optional(t.String({ format: "uuid", description: "only the e-mails of this order" })),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 50 })),
+          cursor: t.Optional(t.String({ format: "uuid", description: "nextCursor of the previous page" })),
+        }),
+        response: { 200: NotificationPageSchema, 401: ProblemSchema, 403: ProblemSchema, 422: ProblemSchema },
+        detail: {
+          tags: ["notifications"],
+          summary: "E-mails sent, pending or failed (admin), newest first",
+          security: bearerSecurity,
+        },
+      })
+  );
+}

@@ -1,0 +1,57 @@
+import type { ModuleDefinition } from "../../src/platform/module.ts";
+import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../orders/contract.ts";
+import { orderEmailHandlers } from "./application/order-email-handlers.ts";
+import { notificationRoutes } from "./http.ts";
+import { MailDispatcher } from "./infrastructure/mail-dispatcher.ts";
+import { migrationsFolder } from "./infrastructure/migrations.ts";
+import { notificationRepository } from "./infrastructure/notification-repository.ts";
+import { inbox, outbox } from "./infrastructure/schema.ts";
+import { SmtpMailSender } from "./infrastructure/smtp-mail-sender.ts";
+import { StoredMailSender } from "./infrastructure/stored-mail-sender.ts";
+
+/** What the composition root hands the module: SMTP_URL (optional) and MAIL_FROM. */
+export interface MailSettings {
+  /** Without it, e-mails are stored and logged instead of sent. */
+  smtpUrl?: string;
+  from: string;
+}
+
+/**
+ * E-mails customers about their orders: each order event is rendered into an e-mail and stored in the
+ * event's own transaction, then sent by a dispatcher loop (SMTP, or the log when SMTP_URL is unset).
+ */
+export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
+  name: "notification",
+  consumes: [OrderConfirmed, OrderRejected, OrderCancelled, OrderShipped],
+  create(ctx) {
+    const { smtpUrl, from } = ctx.mail;
+    const smtp = smtpUrl ? new SmtpMailSender(smtpUrl) : undefined;
+    const sender = smtp ?? new StoredMailSender(ctx.logger);
+    const dispatcher = new MailDispatcher({ database: ctx.database, sender, from, logger: ctx.logger });
+    return {
+      name: "notification",
+      migrationsFolder,
+      routes: notificationRoutes({ authSecret: ctx.authSecret, db: ctx.database.db, repository: notificationRepository }),
+      handlers: orderEmailHandlers(notificationRepository),
+      outboxTable: outbox,
+      inboxTable: inbox,
+      async start() {
+        ctx.logger.info(
+          { mail: smtpUrl ? `SMTP at ${smtpAddress(smtpUrl)}` : "stored and logged (no SMTP_URL)", from },
+          "notification: e-mail delivery",
+        );
+        await dispatcher.start();
+      },
+      async stop() {
+        await dispatcher.stop();
+        smtp?.close();
+      },
+    };
+  },
+};
+
+// The URL may hold a password: log where mail goes, never the credentials.
+function smtpAddress(smtpUrl: string): string {
+  const url = new URL(smtpUrl);
+  return `${url.protocol}//${url.hostname}:${url.port || (url.protocol === "smtps:" ? "465" : "587")}`;
+}

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/platform/db.ts";
+import { ConflictError } from "../../../src/platform/http/errors.ts";
+import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
+import { createTestDatabase, type TestDatabase } from "../../../src/test-support/database.ts";
+import { eventually } from "../../../src/test-support/eventually.ts";
+import { catalogRepository } from "../infrastructure/catalog-repository.ts";
+import { migrationsFolder } from "../infrastructure/migrations.ts";
+import { orderRepository } from "../infrastructure/order-repository.ts";
+import { outbox } from "../infrastructure/schema.ts";
+import { changeOrderStatus } from "./change-order-status.ts";
+import { placeOrder } from "./place-order.ts";
+
+let testDb: TestDatabase;
+let database: DatabaseHandle;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase("orders_status");
+  database = openDatabase(testDb.url);
+  await migrateModule(database, "orders", migrationsFolder);
+});
+
+afterAll(async () => {
+  await database?.close();
+  await testDb?.drop();
+});
+
+async function pendingOrder() {
+  const sku = `SKU-${crypto.randomUUID().slice(0, 8)}`;
+  await catalogRepository.upsert(database.db, { sku, name: "Thing", priceCents: 100, currency: "EUR", active: true }, new Date());
+  const deps = { db: database.db, orders: orderRepository, catalog: catalogRepository, outbox: createOutbox(outbox, "orders") };
+  return placeOrder(deps, { customer: { id: "c1", email: "c1@example.com" }, items: [{ sku, quantity: 1 }], correlationId: "c" });
+}
+
+const deps = { orders: orderRepository };
+
+test("when a transition is allowed, then status, version and history are saved", async () => {
+  const order = await pendingOrder();
+  const outcome = await database.db.transaction((tx) => changeOrderStatus(deps, tx, { orderId: order.id, to: "confirmed" }));
+  expect(outcome).toMatchObject({ changed: true, order: { status: "confirmed", version: 2 } });
+  const stored = await orderRepository.findById(database.db, order.id);
+  expect(stored).toEqual(outcome.order);
+});
+
+test("when the lifecycle forbids the transition, then nothing is written", async () => {
+  const order = await pendingOrder();
+  const outcome = await database.db.transaction((tx) => changeOrderStatus(deps, tx, { orderId: order.id, to: "shipped" }));
+  expect(outcome).toMatchObject({ changed: false, order: { status: "pending", version: 1 } });
+  expect(await orderRepository.findById(database.db, order.id)).toEqual(order);
+});
+
+test("when the order changed since it was read, then the stale write is refused", async () => {
+  const order = await pendingOrder();
+  await database.db.transaction((tx) => changeOrderStatus(deps, tx, { orderId: order.id, to: "cancelled" }));
+  const staleNext = { ...order, status: "confirmed" as const, version: 2 };
+  const saved = await orderRepository.saveTransition(database.db, order, staleNext, { status: "confirmed", at: new Date(), reason: null });
+  expect(saved).toBe(false);
+  expect((await orderRepository.findById(database.db, order.id))?.status).toBe("cancelled");
+});
+
+test("when two transitions race on the same order, then one wins and the other gets ORDERS.CONCURRENT_UPDATE", async () => {
+  const order = await pendingOrder();
+  let releaseFirst!: () => void;
+  const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
+  let firstChanged!: () => void;
+  const firstHasChanged = new Promise<void>((resolve) => (firstChanged = resolve));
+
+  // The first transaction confirms and holds its row lock until told to commit.
+  const first = database.db.transaction(async (tx) => {
+    const outcome = await changeOrderStatus(deps, tx, { orderId: order.id, to: "confirmed" });
+    firstChanged();
+    await firstMayCommit;
+    return outcome;
+  });
+  await firstHasChanged;
+  // The second read the order as pending v1 (the first has not committed); its update waits for the lock.
+  const second = database.db
+    .transaction((tx) => changeOrderStatus(deps, tx, { orderId: order.id, to: "cancelled" }))
+    .catch((error: unknown) => error);
+  await eventually(
+    async () => {
+      const [row] = await database.sql`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      return row?.waiting as number;
+    },
+    { accept: (waiting) => waiting > 0, what: "the second transaction to wait for the row lock" },
+  );
+  releaseFirst();
+
+  expect(await first).toMatchObject({ changed: true });
+  const error = await second;
+  expect(error).toBeInstanceOf(ConflictError);
+  expect(error).toMatchObject({ code: "ORDERS.CONCURRENT_UPDATE" });
+  expect(await orderRepository.findById(database.db, order.id)).toMatchObject({ status: "confirmed", version: 2 });
+});

@@ -1,0 +1,24 @@
+import { expect, test } from "bun:test";
+import { decodeCursor, encodeCursor } from "./order-cursor.ts";
+
+const position = { createdAt: new Date("2025-03-04T05:06:07.089Z"), id: "0195a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b" };
+
+test("when a cursor is encoded, then it is base64url and decodes to the same position", () => {
+  const cursor = encodeCursor(position);
+  expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+  expect(decodeCursor(cursor)).toEqual(position);
+});
+
+test("when a cursor was not issued by us, then it decodes to nothing", () => {
+  const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  for (const cursor of [
+    "not a cursor",
+    "abc",
+    forged({ t: "yesterday", id: position.id }),
+    forged({ t: position.createdAt.toISOString(), id: "1; drop table" }),
+    forged([1, 2]),
+    forged(null),
+  ]) {
+    expect(decodeCursor(cursor)).toBeUndefined();
+  }
+});

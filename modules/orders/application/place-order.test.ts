@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq, sql } from "drizzle-orm";
+import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/platform/db.ts";
+import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { checkData } from "../../../src/platform/messaging/envelope.ts";
+import { createOutbox, type Outbox } from "../../../src/platform/messaging/outbox.ts";
+import { createTestDatabase, type TestDatabase } from "../../../src/test-support/database.ts";
+import { OrderPlaced } from "../contract.ts";
+import { catalogRepository } from "../infrastructure/catalog-repository.ts";
+import { migrationsFolder } from "../infrastructure/migrations.ts";
+import { orderRepository } from "../infrastructure/order-repository.ts";
+import { orders, outbox } from "../infrastructure/schema.ts";
+import { placeOrder, type PlaceOrderDeps } from "./place-order.ts";
+
+let testDb: TestDatabase;
+let database: DatabaseHandle;
+let deps: PlaceOrderDeps;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase("orders_place");
+  database = openDatabase(testDb.url);
+  await migrateModule(database, "orders", migrationsFolder);
+  deps = { db: database.db, orders: orderRepository, catalog: catalogRepository, outbox: createOutbox(outbox, "orders") };
+});
+
+afterAll(async () => {
+  await database?.close();
+  await testDb?.drop();
+});
+
+const unique = () => crypto.randomUUID().slice(0, 8).toUpperCase();
+
+async function product(priceCents: number, extra: { currency?: string; active?: boolean } = {}) {
+  const sku = `SKU-${unique()}`;
+  await catalogRepository.upsert(
+    database.db,
+    { sku, name: `Product ${sku}`, priceCents, currency: extra.currency ?? "EUR", active: extra.active ?? true },
+    new Date(),
+  );
+  return sku;
+}
+
+function customer() {
+  const id = `customer-${unique()}`;
+  return { id, email: `${id}@example.com` };
+}
+
+async function eventsFor(orderId: string) {
+  return database.db.select().from(outbox).where(sql`${outbox.envelope}->'data'->>'orderId' = ${orderId}`);
+}
+
+async function ordersOf(customerId: string) {
+  return database.db.select().from(orders).where(eq(orders.customerId, customerId));
+}
+
+describe("placeOrder", () => {
+  test("when every sku is in the catalog, then the order is pending, priced from the catalog, and its event is in the outbox", async () => {
+    const [mug, tee] = [await product(1299), await product(2500)];
+    const buyer = customer();
+
+    const order = await placeOrder(deps, {
+      customer: buyer,
+      items: [
+        { sku: mug, quantity: 3 },
+        { sku: tee, quantity: 1 },
+      ],
+      correlationId: "corr-place-1",
+    });
+
+    expect(order).toMatchObject({ status: "pending", version: 1, customerId: buyer.id, totalCents: 3 * 1299 + 2500, currency: "EUR" });
+    const stored = await orderRepository.findById(database.db, order.id);
+    expect(stored).toEqual(order);
+    expect(stored?.lines.map((l) => [l.lineNo, l.sku, l.unitPriceCents, l.lineTotalCents])).toEqual([
+      [1, mug, 1299, 3897],
+      [2, tee, 2500, 2500],
+    ]);
+    expect(stored?.history).toEqual([{ status: "pending", at: order.createdAt, reason: null }]);
+
+    const events = await eventsFor(order.id);
+    expect(events).toHaveLength(1);
+    const envelope = events[0]!.envelope;
+    expect(envelope).toMatchObject({ name: OrderPlaced.name, version: 1, source: "orders", correlationId: "corr-place-1" });
+    expect(checkData(OrderPlaced, envelope.data)).toBeUndefined();
+    expect(envelope.data).toEqual({
+      orderId: order.id,
+      customerId: buyer.id,
+      customerEmail: buyer.email,
+      items: [
+        { sku: mug, name: `Product ${mug}`, quantity: 3, unitPriceCents: 1299, lineTotalCents: 3897 },
+        { sku: tee, name: `Product ${tee}`, quantity: 1, unitPriceCents: 2500, lineTotalCents: 2500 },
+      ],
+      totalCents: 6397,
+      currency: "EUR",
+    });
+  });
+
+  test("when the transaction fails after the event was written, then neither the order nor the event is kept", async () => {
+    const sku = await product(100);
+    const buyer = customer();
+    let written: string | undefined;
+    const failingOutbox: Outbox = {
+      async add(tx, event, data, meta) {
+        const envelope = await deps.outbox.add(tx, event, data, meta);
+        written = envelope.id;
+        throw new Error("crash after the outbox write");
+      },
+    };
+
+    await expect(placeOrder({ ...deps, outbox: failingOutbox }, { customer: buyer, items: [{ sku, quantity: 1 }], correlationId: "c" })).rejects.toThrow(
+      "crash after the outbox write",
+    );
+
+    expect(written).toBeDefined();
+    expect(await database.db.select().from(outbox).where(eq(outbox.id, written!))).toEqual([]);
+    expect(await ordersOf(buyer.id)).toEqual([]);
+  });
+
+  test("when it runs inside a caller's transaction that rolls back, then no order and no event remain", async () => {
+    const sku = await product(100);
+    const buyer = customer();
+    let orderId = "";
+    await expect(
+      database.db.transaction(async (tx) => {
+        orderId = (await placeOrder({ ...deps, db: tx }, { customer: buyer, items: [{ sku, quantity: 1 }], correlationId: "c" })).id;
+        tx.rollback();
+      }),
+    ).rejects.toThrow();
+    expect(orderId).not.toBe("");
+    expect(await ordersOf(buyer.id)).toEqual([]);
+    expect(await eventsFor(orderId)).toEqual([]);
+  });
+
+  test("when a sku is unknown or inactive, then ORDERS.UNKNOWN_SKU names them and nothing is stored", async () => {
+    const known = await product(100);
+    const retired = await product(100, { active: false });
+    const buyer = customer();
+
+    const error = await placeOrder(deps, {
+      customer: buyer,
+      items: [
+        { sku: known, quantity: 1 },
+        { sku: "NO-SUCH-SKU", quantity: 1 },
+        { sku: retired, quantity: 2 },
+      ],
+      correlationId: "c",
+    }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(UnprocessableError);
+    expect(error).toMatchObject({ code: "ORDERS.UNKNOWN_SKU", details: { skus: ["NO-SUCH-SKU", retired] } });
+    expect(await ordersOf(buyer.id)).toEqual([]);
+  });
+
+  test("when the price changes after placement, then the placed order keeps its price and a new order gets the new one", async () => {
+    const sku = await product(1000);
+    const buyer = customer();
+    const first = await placeOrder(deps, { customer: buyer, items: [{ sku, quantity: 2 }], correlationId: "c" });
+
+    await catalogRepository.upsert(database.db, { sku, name: "Renamed", priceCents: 1500, currency: "EUR", active: true }, new Date(Date.now() + 1000));
+    const second = await placeOrder(deps, { customer: buyer, items: [{ sku, quantity: 2 }], correlationId: "c" });
+
+    const reread = await orderRepository.findById(database.db, first.id);
+    expect(reread?.totalCents).toBe(2000);
+    expect(reread?.lines[0]).toMatchObject({ name: `Product ${sku}`, unitPriceCents: 1000, lineTotalCents: 2000 });
+    expect(second.totalCents).toBe(3000);
+    expect(second.lines[0]).toMatchObject({ name: "Renamed", unitPriceCents: 1500 });
+  });
+
+  test("when items come in two currencies, then ORDERS.MIXED_CURRENCY", async () => {
+    const [eur, usd] = [await product(100), await product(100, { currency: "USD" })];
+    const error = await placeOrder(deps, {
+      customer: customer(),
+      items: [
+        { sku: eur, quantity: 1 },
+        { sku: usd, quantity: 1 },
+      ],
+      correlationId: "c",
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "ORDERS.MIXED_CURRENCY" });
+  });
+});

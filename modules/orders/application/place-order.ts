@@ -1,0 +1,44 @@
+import type { Executor } from "../../../src/platform/db.ts";
+import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
+import { OrderPlaced } from "../contract.ts";
+import { openOrder, type Order } from "../domain/order.ts";
+import { priceOrder, type RequestedLine } from "../domain/pricing.ts";
+import type { CatalogRepository } from "../infrastructure/catalog-repository.ts";
+import type { OrderRepository } from "../infrastructure/order-repository.ts";
+import { orderSnapshot } from "./order-snapshot.ts";
+
+export interface PlaceOrderDeps {
+  /** The pool, or an open transaction (the order then commits with it). */
+  db: Executor;
+  orders: OrderRepository;
+  catalog: CatalogRepository;
+  outbox: Outbox;
+}
+
+export interface PlaceOrderInput {
+  customer: { id: string; email: string };
+  items: RequestedLine[];
+  /** The flow this order starts; it travels in every event that follows. */
+  correlationId: string;
+}
+
+/**
+ * Prices the lines from the local catalog copy (the client never sends a price) and stores the order
+ * as `pending` together with its `orders.order-placed` event, in one transaction: there is never an
+ * order without its event, nor an event without its order.
+ * Throws UnprocessableError (e.g. `ORDERS.UNKNOWN_SKU` with `details.skus`) when the lines cannot be priced.
+ */
+export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): Promise<Order> {
+  // Prices are read before the transaction: it then holds its locks only for the writes.
+  const entries = await deps.catalog.findBySkus(deps.db, [...new Set(input.items.map((item) => item.sku))]);
+  const pricing = priceOrder(input.items, entries);
+  if (!pricing.ok) throw new UnprocessableError(pricing.problem.code, pricing.problem.message, pricing.problem.details);
+
+  const order = openOrder({ id: Bun.randomUUIDv7(), customer: input.customer, ...pricing.priced, at: new Date() });
+  await deps.db.transaction(async (tx) => {
+    await deps.orders.insert(tx, order);
+    await deps.outbox.add(tx, OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId });
+  });
+  return order;
+}

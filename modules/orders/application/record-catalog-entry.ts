@@ -1,0 +1,23 @@
+import type { Logger } from "../../../src/platform/logger.ts";
+import type { HandlerContext } from "../../../src/platform/messaging/consumer.ts";
+import type { EventData } from "../../../src/platform/messaging/event.ts";
+import type { ProductUpserted } from "../../inventory/contract.ts";
+import type { CatalogRepository } from "../infrastructure/catalog-repository.ts";
+
+/**
+ * inventory.product-upserted: keeps the local price copy up to date. The event carries no version,
+ * so the time inventory made the change (the envelope's occurredAt) orders the updates: an older
+ * event arriving late (after a retry) does not overwrite a newer price. Placed orders keep the
+ * prices they were placed with.
+ */
+export async function recordCatalogEntry(
+  deps: { catalog: CatalogRepository; logger: Logger },
+  ctx: Pick<HandlerContext, "tx" | "envelope">,
+  data: EventData<typeof ProductUpserted>,
+): Promise<void> {
+  const occurredAt = new Date(ctx.envelope.occurredAt);
+  // An unreadable timestamp must not block the update: treat the event as current.
+  const changedAt = Number.isNaN(occurredAt.getTime()) ? new Date() : occurredAt;
+  const applied = await deps.catalog.upsert(ctx.tx, data, changedAt);
+  if (!applied) deps.logger.info({ sku: data.sku, changedAt }, "product update older than the stored one; ignored");
+}

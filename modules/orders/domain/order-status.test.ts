@@ -1,0 +1,36 @@
+import { describe, expect, test } from "bun:test";
+import { canTransition, isFinal, isOrderStatus, nextStatuses, ORDER_STATUSES, type OrderStatus } from "./order-status.ts";
+
+const ALLOWED: [OrderStatus, OrderStatus][] = [
+  ["pending", "confirmed"],
+  ["pending", "rejected"],
+  ["pending", "cancelled"],
+  ["confirmed", "cancelled"],
+  ["confirmed", "shipped"],
+];
+
+describe("order lifecycle", () => {
+  test("when a transition is in the lifecycle, then it is allowed, and every other pair is refused", () => {
+    for (const from of ORDER_STATUSES) {
+      for (const to of ORDER_STATUSES) {
+        const expected = ALLOWED.some(([f, t]) => f === from && t === to);
+        expect({ from, to, allowed: canTransition(from, to) }).toEqual({ from, to, allowed: expected });
+      }
+    }
+  });
+
+  test("when an order is rejected, cancelled or shipped, then it is final", () => {
+    expect(ORDER_STATUSES.filter(isFinal)).toEqual(["rejected", "cancelled", "shipped"]);
+    expect(nextStatuses("pending")).toEqual(["confirmed", "rejected", "cancelled"]);
+  });
+
+  test("when the statuses are listed, then every transition goes to a later one (no cycle: each status is reached once)", () => {
+    for (const [from, to] of ALLOWED) expect(ORDER_STATUSES.indexOf(to)).toBeGreaterThan(ORDER_STATUSES.indexOf(from));
+  });
+
+  test("when a string is checked, then only the five statuses are statuses", () => {
+    expect(isOrderStatus("shipped")).toBe(true);
+    expect(isOrderStatus("Shipped")).toBe(false);
+    expect(isOrderStatus("paid")).toBe(false);
+  });
+});

@@ -1,0 +1,33 @@
+/** Every status an order can be in, in lifecycle order: each transition goes to a later entry of this list. */
+export const ORDER_STATUSES = ["pending", "confirmed", "rejected", "cancelled", "shipped"] as const;
+
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+// The whole lifecycle in one table. There is no cycle, so an order reaches each status at most once
+// (the history table relies on it: one row per (order, status)).
+const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  pending: ["confirmed", "rejected", "cancelled"],
+  confirmed: ["cancelled", "shipped"],
+  rejected: [],
+  cancelled: [],
+  shipped: [],
+};
+
+/** The statuses an order in `from` may move to next. */
+export function nextStatuses(from: OrderStatus): readonly OrderStatus[] {
+  return TRANSITIONS[from];
+}
+
+/** True when the lifecycle allows `from` → `to`. */
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** True when nothing can happen to the order any more. */
+export function isFinal(status: OrderStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+export function isOrderStatus(value: string): value is OrderStatus {
+  return (ORDER_STATUSES as readonly string[]).includes(value);
+}

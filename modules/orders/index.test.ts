@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq, sql } from "drizzle-orm";
+import { migrateModule, openDatabase, type DatabaseHandle } from "../../src/platform/db.ts";
+import { NotFoundError } from "../../src/platform/http/errors.ts";
+import { createLogger } from "../../src/platform/logger.ts";
+import type { HandlerContext } from "../../src/platform/messaging/consumer.ts";
+import { checkData, createEnvelope } from "../../src/platform/messaging/envelope.ts";
+import type { EventData, EventDefinition } from "../../src/platform/messaging/event.ts";
+import { createOutbox } from "../../src/platform/messaging/outbox.ts";
+import type { ShopModule } from "../../src/platform/module.ts";
+import { createTestDatabase, type TestDatabase } from "../../src/test-support/database.ts";
+import { ProductUpserted, StockRejected, StockReserved } from "../inventory/contract.ts";
+import { changeOrderStatus } from "./application/change-order-status.ts";
+import { placeOrder } from "./application/place-order.ts";
+import { OrderConfirmed, OrderRejected } from "./contract.ts";
+import { ordersModule } from "./index.ts";
+import { catalogRepository } from "./infrastructure/catalog-repository.ts";
+import { orderRepository } from "./infrastructure/order-repository.ts";
+import { catalog, outbox } from "./infrastructure/schema.ts";
+
+let testDb: TestDatabase;
+let database: DatabaseHandle;
+let module: ShopModule;
+const outboxWriter = createOutbox(outbox, "orders");
+
+beforeAll(async () => {
+  testDb = await createTestDatabase("orders_handlers");
+  database = openDatabase(testDb.url);
+  module = ordersModule.create({ database, logger: createLogger("silent"), authSecret: "s".repeat(32) });
+  await migrateModule(database, module.name, module.migrationsFolder);
+});
+
+afterAll(async () => {
+  await database?.close();
+  await testDb?.drop();
+});
+
+const unique = () => crypto.randomUUID().slice(0, 8).toUpperCase();
+
+/** Runs the module's handler for `event` the way the consumer does: in a transaction, emitting into the real outbox. */
+async function deliver<E extends EventDefinition>(event: E, data: EventData<E>, occurredAt?: Date) {
+  const envelope = createEnvelope(event, data, "inventory", { correlationId: `corr-${unique()}` });
+  if (occurredAt) envelope.occurredAt = occurredAt.toISOString();
+  const handler = module.handlers.find((h) => h.event.name === event.name);
+  if (!handler) throw new Error(`orders has no handler for ${event.name}`);
+  await database.db.transaction(async (tx) => {
+    const emit: HandlerContext["emit"] = (e, d) => outboxWriter.add(tx, e, d, { correlationId: envelope.correlationId, causationId: envelope.id });
+    await handler.handle(envelope.data, { tx, envelope, emit });
+  });
+  return envelope;
+}
+
+async function productInCatalog(priceCents = 500) {
+  const sku = `SKU-${unique()}`;
+  await deliver(ProductUpserted, { sku, name: `Product ${sku}`, priceCents, currency: "EUR", active: true });
+  return sku;
+}
+
+async function pendingOrder(lines: { sku: string; quantity: number }[]) {
+  const id = `customer-${unique()}`;
+  return placeOrder(
+    { db: database.db, orders: orderRepository, catalog: catalogRepository, outbox: outboxWriter },
+    { customer: { id, email: `${id}@example.com` }, items: lines, correlationId: "corr-placed" },
+  );
+}
+
+async function eventsFor(orderId: string, name: string) {
+  return database.db
+    .select()
+    .from(outbox)
+    .where(sql`${outbox.name} = ${name} and ${outbox.envelope}->'data'->>'orderId' = ${orderId}`);
+}
+
+describe("orders module", () => {
+  test("when it is defined, then it consumes exactly the events it has handlers for", () => {
+    expect(ordersModule.consumes.map((e) => e.name).sort()).toEqual(module.handlers.map((h) => h.event.name).sort());
+  });
+});
+
+describe("inventory.product-upserted", () => {
+  test("when a product is upserted, then the local catalog copy holds its name, price, currency and active flag", async () => {
+    const sku = `SKU-${unique()}`;
+    await deliver(ProductUpserted, { sku, name: "Mug", priceCents: 1299, currency: "EUR", active: true });
+    await deliver(ProductUpserted, { sku, name: "Mug (old)", priceCents: 999, currency: "EUR", active: false });
+    const [row] = await database.db.select().from(catalog).where(eq(catalog.sku, sku));
+    expect(row).toMatchObject({ sku, name: "Mug (old)", priceCents: 999, currency: "EUR", active: false });
+  });
+
+  test("when an older update arrives after a newer one, then the newer price stays", async () => {
+    const sku = `SKU-${unique()}`;
+    const now = Date.now();
+    await deliver(ProductUpserted, { sku, name: "Tee", priceCents: 2500, currency: "EUR", active: true }, new Date(now));
+    await deliver(ProductUpserted, { sku, name: "Tee", priceCents: 2000, currency: "EUR", active: true }, new Date(now - 60_000));
+    const [row] = await database.db.select().from(catalog).where(eq(catalog.sku, sku));
+    expect(row?.priceCents).toBe(2500);
+  });
+});
+
+describe("inventory.stock-reserved", () => {
+  test("when stock is reserved for a pending order, then it is confirmed and orders.order-confirmed carries its snapshot", async () => {
+    const sku = await productInCatalog(700);
+    const order = await pendingOrder([{ sku, quantity: 2 }]);
+
+    const reserved = await deliver(StockReserved, { orderId: order.id, items: [{ sku, quantity: 2 }] });
+
+    const confirmed = await orderRepository.findById(database.db, order.id);
+    expect(confirmed).toMatchObject({ status: "confirmed", statusReason: null, version: 2 });
+    expect(confirmed?.history.map((h) => h.status)).toEqual(["pending", "confirmed"]);
+    const events = await eventsFor(order.id, OrderConfirmed.name);
+    expect(events).toHaveLength(1);
+    const envelope = events[0]!.envelope;
+    expect(envelope).toMatchObject({ correlationId: reserved.correlationId, causationId: reserved.id, source: "orders" });
+    expect(checkData(OrderConfirmed, envelope.data)).toBeUndefined();
+    expect(envelope.data).toMatchObject({ orderId: order.id, customerId: order.customerId, totalCents: 1400, currency: "EUR" });
+  });
+
+  test("when the order is no longer pending, then nothing changes and no event is emitted", async () => {
+    const sku = await productInCatalog();
+    const order = await pendingOrder([{ sku, quantity: 1 }]);
+    await database.db.transaction((tx) => changeOrderStatus({ orders: orderRepository }, tx, { orderId: order.id, to: "cancelled", reason: "changed my mind" }));
+
+    await deliver(StockReserved, { orderId: order.id, items: [{ sku, quantity: 1 }] });
+    await deliver(StockRejected, { orderId: order.id, shortages: [{ sku, requested: 1, available: 0 }] });
+
+    const after = await orderRepository.findById(database.db, order.id);
+    expect(after).toMatchObject({ status: "cancelled", statusReason: "changed my mind", version: 2 });
+    expect(await eventsFor(order.id, OrderConfirmed.name)).toEqual([]);
+    expect(await eventsFor(order.id, OrderRejected.name)).toEqual([]);
+  });
+
+  test("when the same reservation is applied twice, then the second is a no-op", async () => {
+    const sku = await productInCatalog();
+    const order = await pendingOrder([{ sku, quantity: 1 }]);
+    await deliver(StockReserved, { orderId: order.id, items: [{ sku, quantity: 1 }] });
+    await deliver(StockReserved, { orderId: order.id, items: [{ sku, quantity: 1 }] });
+    expect((await orderRepository.findById(database.db, order.id))?.version).toBe(2);
+    expect(await eventsFor(order.id, OrderConfirmed.name)).toHaveLength(1);
+  });
+
+  test("when the order does not exist, then the handler fails (so the message is retried, then parked)", async () => {
+    const error = await deliver(StockReserved, { orderId: Bun.randomUUIDv7(), items: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("inventory.stock-rejected", () => {
+  test("when stock is short, then the order is rejected with a reason naming each shortage and orders.order-rejected says why", async () => {
+    const [a, b] = [await productInCatalog(), await productInCatalog()];
+    const order = await pendingOrder([
+      { sku: a, quantity: 3 },
+      { sku: b, quantity: 2 },
+    ]);
+    const shortages = [
+      { sku: a, requested: 3, available: 1 },
+      { sku: b, requested: 2, available: 0 },
+    ];
+
+    await deliver(StockRejected, { orderId: order.id, shortages });
+
+    const reason = `insufficient stock: ${a} (requested 3, available 1), ${b} (requested 2, available 0)`;
+    const rejected = await orderRepository.findById(database.db, order.id);
+    expect(rejected).toMatchObject({ status: "rejected", statusReason: reason, version: 2 });
+    expect(rejected?.history.at(-1)).toMatchObject({ status: "rejected", reason });
+    const events = await eventsFor(order.id, OrderRejected.name);
+    expect(events).toHaveLength(1);
+    expect(checkData(OrderRejected, events[0]!.envelope.data)).toBeUndefined();
+    expect(events[0]!.envelope.data).toMatchObject({ orderId: order.id, reason, shortages, totalCents: order.totalCents });
+  });
+});

@@ -1,0 +1,42 @@
+import { createOutbox } from "../../src/platform/messaging/outbox.ts";
+import { on } from "../../src/platform/messaging/consumer.ts";
+import type { ModuleDefinition } from "../../src/platform/module.ts";
+import { ProductUpserted, StockRejected, StockReserved } from "../inventory/contract.ts";
+import { confirmOrder } from "./application/confirm-order.ts";
+import { recordCatalogEntry } from "./application/record-catalog-entry.ts";
+import { rejectOrder } from "./application/reject-order.ts";
+import { ordersRoutes } from "./http.ts";
+import { catalogRepository } from "./infrastructure/catalog-repository.ts";
+import { migrationsFolder } from "./infrastructure/migrations.ts";
+import { orderRepository } from "./infrastructure/order-repository.ts";
+import { inbox, outbox } from "./infrastructure/schema.ts";
+
+/**
+ * Orders: customers place orders priced from a local copy of inventory's catalog; inventory's
+ * reservation answer confirms or rejects them. Needs no ports beyond the shared context.
+ */
+export const ordersModule: ModuleDefinition = {
+  name: "orders",
+  consumes: [ProductUpserted, StockReserved, StockRejected],
+  create({ database, logger, authSecret }) {
+    const deps = {
+      db: database.db,
+      orders: orderRepository,
+      catalog: catalogRepository,
+      outbox: createOutbox(outbox, "orders"),
+      logger,
+    };
+    return {
+      name: "orders",
+      migrationsFolder,
+      outboxTable: outbox,
+      inboxTable: inbox,
+      routes: ordersRoutes({ ...deps, authSecret }),
+      handlers: [
+        on(ProductUpserted, (data, ctx) => recordCatalogEntry(deps, ctx, data)),
+        on(StockReserved, (data, ctx) => confirmOrder(deps, ctx, data)),
+        on(StockRejected, (data, ctx) => rejectOrder(deps, ctx, data)),
+      ],
+    };
+  },
+};

@@ -1,0 +1,38 @@
+import { inArray, sql } from "drizzle-orm";
+import type { Executor } from "../../../src/platform/db.ts";
+import type { CatalogEntry } from "../domain/pricing.ts";
+import { catalog } from "./schema.ts";
+
+/** The orders module's local price list, kept from inventory.product-upserted. */
+export const catalogRepository = {
+  /**
+   * Stores the product as of `changedAt` (when inventory changed it). An event older than the stored
+   * row is ignored: retries and redeliveries can reorder events, and an old price must not win.
+   * Returns whether the row changed.
+   */
+  async upsert(tx: Executor, entry: CatalogEntry, changedAt: Date): Promise<boolean> {
+    const fields = { name: entry.name, priceCents: entry.priceCents, currency: entry.currency, active: entry.active, updatedAt: changedAt };
+    const written = await tx
+      .insert(catalog)
+      .values({ sku: entry.sku, ...fields })
+      .onConflictDoUpdate({
+        target: catalog.sku,
+        set: fields,
+        setWhere: sql`${catalog.updatedAt} <= excluded.updated_at`,
+      })
+      .returning({ sku: catalog.sku });
+    return written.length > 0;
+  },
+
+  /** The entries for these skus (active or not), by sku; a sku never seen is simply absent. */
+  async findBySkus(db: Executor, skus: readonly string[]): Promise<Map<string, CatalogEntry>> {
+    if (skus.length === 0) return new Map();
+    const rows = await db
+      .select({ sku: catalog.sku, name: catalog.name, priceCents: catalog.priceCents, currency: catalog.currency, active: catalog.active })
+      .from(catalog)
+      .where(inArray(catalog.sku, [...skus]));
+    return new Map(rows.map((row) => [row.sku, row]));
+  },
+};
+
+export type CatalogRepository = typeof catalogRepository;

@@ -1,0 +1,97 @@
+import { sql } from "drizzle-orm";
+import { bigint, boolean, check, foreignKey, index, integer, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { inboxTable, outboxTable } from "../../../src/platform/messaging/tables.ts";
+import { ORDER_STATUSES } from "../domain/order-status.ts";
+
+/** Everything the orders module stores lives in this Postgres schema; nothing refers outside it. */
+export const ordersSchema = pgSchema("orders");
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+// Money in minor units. bigint because 50 lines × 1000 × a large price passes int4; mode "number" is exact up to 2^53.
+const cents = (name: string) => bigint(name, { mode: "number" });
+const statusList = sql.raw(ORDER_STATUSES.map((s) => `'${s}'`).join(", "));
+
+/** The local copy of inventory's prices (from inventory.product-upserted): orders prices lines from it. */
+export const catalog = ordersSchema.table(
+  "catalog",
+  {
+    sku: text("sku").primaryKey(),
+    name: text("name").notNull(),
+    priceCents: cents("price_cents").notNull(),
+    currency: text("currency").notNull(),
+    active: boolean("active").notNull(),
+    /** When inventory made the change (the event's occurredAt): an older event never overwrites a newer one. */
+    updatedAt: at("updated_at").notNull(),
+  },
+  (table) => [
+    check("catalog_price_not_negative", sql`${table.priceCents} >= 0`),
+    check("catalog_currency_iso", sql`${table.currency} ~ '^[A-Z]{3}$'`),
+  ],
+);
+
+export const orders = ordersSchema.table(
+  "orders",
+  {
+    id: uuid("id").primaryKey(),
+    customerId: text("customer_id").notNull(),
+    customerEmail: text("customer_email").notNull(),
+    status: text("status", { enum: ORDER_STATUSES }).notNull(),
+    statusReason: text("status_reason"),
+    totalCents: cents("total_cents").notNull(),
+    currency: text("currency").notNull(),
+    version: integer("version").notNull(),
+    createdAt: at("created_at").notNull(),
+    updatedAt: at("updated_at").notNull(),
+  },
+  (table) => [
+    check("orders_status_known", sql`${table.status} in (${statusList})`),
+    check("orders_total_not_negative", sql`${table.totalCents} >= 0`),
+    check("orders_currency_iso", sql`${table.currency} ~ '^[A-Z]{3}$'`),
+    check("orders_version_positive", sql`${table.version} >= 1`),
+    // Keyset pagination (created_at desc, id desc): a customer's orders, orders by status, all orders.
+    index("orders_customer_created_idx").on(table.customerId, table.createdAt, table.id),
+    index("orders_status_created_idx").on(table.status, table.createdAt, table.id),
+    index("orders_created_idx").on(table.createdAt, table.id),
+  ],
+);
+
+export const orderItems = ordersSchema.table(
+  "order_items",
+  {
+    orderId: uuid("order_id").notNull(),
+    lineNo: integer("line_no").notNull(),
+    sku: text("sku").notNull(),
+    name: text("name").notNull(),
+    quantity: integer("quantity").notNull(),
+    unitPriceCents: cents("unit_price_cents").notNull(),
+    lineTotalCents: cents("line_total_cents").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.orderId, table.lineNo] }),
+    foreignKey({ name: "order_items_order_fk", columns: [table.orderId], foreignColumns: [orders.id] }).onDelete("cascade"),
+    uniqueIndex("order_items_order_sku_idx").on(table.orderId, table.sku),
+    check("order_items_line_no_positive", sql`${table.lineNo} >= 1`),
+    check("order_items_quantity_positive", sql`${table.quantity} > 0`),
+    check("order_items_unit_price_not_negative", sql`${table.unitPriceCents} >= 0`),
+    check("order_items_line_total", sql`${table.lineTotalCents} = ${table.unitPriceCents} * ${table.quantity}`),
+  ],
+);
+
+/** Every status an order reached. The lifecycle has no cycle, so (order, status) is unique. */
+export const orderHistory = ordersSchema.table(
+  "order_history",
+  {
+    orderId: uuid("order_id").notNull(),
+    status: text("status", { enum: ORDER_STATUSES }).notNull(),
+    at: at("at").notNull(),
+    reason: text("reason"),
+  },
+  (table) => [
+    primaryKey({ columns: [table.orderId, table.status] }),
+    foreignKey({ name: "order_history_order_fk", columns: [table.orderId], foreignColumns: [orders.id] }).onDelete("cascade"),
+    check("order_history_status_known", sql`${table.status} in (${statusList})`),
+  ],
+);
+
+export const outbox = outboxTable(ordersSchema);
+export const inbox = inboxTable(ordersSchema);
