@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# The shop as one self-contained executable on a slim base: the build stage compiles dist/shop
+# (scripts/build.ts: bun build --compile, migrations embedded), the runtime stage holds only that file.
+
+# Same Bun as package-lock.json's devDependency, so the image and CI compile with one version.
+ARG BUN_VERSION=1.4.5
+
+FROM oven/bun:${BUN_VERSION} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# bun reads package-lock.json; --production: building needs no dev tool (the image's bun compiles).
+RUN bun install --frozen-lockfile --production --ignore-scripts
+COPY tsconfig.json ./
+COPY scripts/build.ts scripts/build.ts
+COPY src src
+COPY modules modules
+COPY drizzle drizzle
+RUN bun scripts/build.ts
+
+FROM debian:bookworm-slim AS runtime
+RUN useradd --system --uid 10001 --no-create-home shop
+COPY --from=build /src/dist/shop /app/shop
+USER shop
+WORKDIR /app
+ENV NODE_ENV=production \
+    PORT=3000
+EXPOSE 3000
+ENTRYPOINT ["/app/shop"]
+CMD ["serve"]

@@ -1,0 +1,120 @@
+import type { AnyElysia } from "elysia";
+import { sql } from "drizzle-orm";
+import type { Config, ModuleName } from "./config.ts";
+import { migrateModule, openDatabase, waitForDatabase, type DatabaseHandle } from "./platform/db.ts";
+import type { Logger } from "./platform/logger.ts";
+import { Broker } from "./platform/messaging/broker.ts";
+import { MessageConsumer } from "./platform/messaging/consumer.ts";
+import { createOutbox } from "./platform/messaging/outbox.ts";
+import { OutboxRelay } from "./platform/messaging/relay.ts";
+import type { ModuleContext, ModuleDefinition, ShopModule } from "./platform/module.ts";
+import { createHttpApp } from "./platform/http/server.ts";
+import { inventoryModule } from "../modules/inventory/index.ts";
+import { ordersModule } from "../modules/orders/index.ts";
+import { notificationModule } from "../modules/notification/index.ts";
+
+/** Every module this binary knows; MODULES picks which of them run in this process. */
+export const MODULES: Record<ModuleName, ModuleDefinition<any>> = {
+  orders: ordersModule,
+  inventory: inventoryModule,
+  notification: notificationModule,
+};
+
+export interface Shop {
+  config: Config;
+  http: AnyElysia;
+  database: DatabaseHandle;
+  broker: Broker;
+  modules: ShopModule[];
+  /** Stops in order: HTTP intake → consumers (in-flight handlers finish) → relays → broker → database. */
+  stop(): Promise<void>;
+}
+
+function portsFor(name: ModuleName, config: Config): Record<string, unknown> {
+  if (name === "notification") return { mail: { smtpUrl: config.smtpUrl, from: config.mailFrom } };
+  return {};
+}
+
+/** Opens the database (creating and migrating it), builds the selected modules. No traffic yet. */
+export async function prepare(config: Config, logger: Logger, signal?: AbortSignal) {
+  await waitForDatabase(config.databaseUrl, logger, signal);
+  const database = openDatabase(config.databaseUrl, { applicationName: `shop:${config.modules.join("+")}` });
+  const context: ModuleContext = { database, logger, authSecret: config.authSecret };
+  const modules = config.modules.map((name) =>
+    MODULES[name].create({ ...context, logger: logger.child({ module: name }), ...portsFor(name, config) }),
+  );
+  for (const module of modules) await migrateModule(database, module.name, module.migrationsFolder);
+  return { database, modules };
+}
+
+/** Builds and starts the whole process: migrations, modules, messaging, HTTP routes (not yet listening). */
+export async function startShop(config: Config, logger: Logger, options: { seed?: boolean; signal?: AbortSignal } = {}): Promise<Shop> {
+  const { database, modules } = await prepare(config, logger, options.signal);
+  if (options.seed) for (const module of modules) await module.seed?.();
+  for (const module of modules) await module.start?.();
+
+  const broker = new Broker({ url: config.amqpUrl, prefix: config.amqpPrefix, logger, connectionName: `shop:${config.modules.join("+")}` });
+  // Every module's queue exists whatever runs here, so events wait for a module started elsewhere or later.
+  for (const definition of Object.values(MODULES)) {
+    if (definition.consumes.length > 0 && !config.modules.includes(definition.name as ModuleName)) {
+      broker.addTopology({ module: definition.name, routingKeys: definition.consumes.map((e) => e.name), retryDelaysMs: config.retryDelaysMs });
+    }
+  }
+  const consumers = modules
+    .filter((m) => m.handlers.length > 0)
+    .map(
+      (m) =>
+        new MessageConsumer({
+          module: m.name,
+          database,
+          inbox: m.inboxTable,
+          outbox: createOutbox(m.outboxTable, m.name),
+          handlers: m.handlers,
+          broker,
+          retryDelaysMs: config.retryDelaysMs,
+          logger: logger.child({ module: m.name }),
+        }),
+    );
+  const relays = modules.map(
+    (m) =>
+      new OutboxRelay({
+        module: m.name,
+        database,
+        table: m.outboxTable,
+        publish: (envelope) => broker.publishEvent(envelope),
+        canPublish: () => broker.connected,
+        pollMs: config.outboxPollMs,
+        logger: logger.child({ module: m.name }),
+      }),
+  );
+  broker.onConnect(() => relays.forEach((r) => r.wake()));
+  broker.start();
+  for (const relay of relays) await relay.start();
+
+  const http = createHttpApp({
+    logger,
+    authSecret: config.authSecret,
+    readiness: {
+      postgres: async () => {
+        await database.db.execute(sql`select 1`);
+        return true;
+      },
+      rabbitmq: () => broker.connected,
+    },
+  });
+  for (const module of modules) if (module.routes) http.use(module.routes);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await http.server?.stop();
+      await broker.stopConsuming();
+      await Promise.all(consumers.map((c) => c.idle()));
+      await Promise.all(relays.map((r) => r.stop()));
+      for (const module of modules) await module.stop?.();
+      await broker.stop();
+      await database.close();
+    })());
+
+  return { config, http, database, broker, modules, stop };
+}

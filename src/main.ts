@@ -1,0 +1,135 @@
+#!/usr/bin/env bun
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { prepare, startShop } from "./app.ts";
+import { createLogger, type Logger } from "./platform/logger.ts";
+import { signToken } from "./platform/http/auth.ts";
+
+const USAGE = `Usage: shop <command> [options]
+
+Commands:
+  serve                         start the HTTP API and the selected modules (default)
+  migrate                       create the database if missing and apply every selected module's migrations
+  seed                          migrate, then add the demo catalog when the catalog is empty
+  token --sub ID --email ADDR [--admin] [--expires 12h]
+                                print a signed JWT for development (uses AUTH_SECRET)
+  help                          show this text
+
+Configuration comes from the environment (see README): PORT, DATABASE_URL, AMQP_URL, AMQP_PREFIX,
+MODULES, AUTH_SECRET, SMTP_URL, MAIL_FROM, LOG_LEVEL, RETRY_DELAYS_MS, OUTBOX_POLL_MS, SHUTDOWN_TIMEOUT_MS.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = "serve", ...rest] = argv;
+  if (command === "help" || command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel, { app: "shop" });
+
+  switch (command) {
+    case "serve":
+      return serve(config, logger);
+    case "migrate":
+    case "seed": {
+      const { database, modules } = await prepare(config, logger);
+      try {
+        if (command === "seed") for (const module of modules) await module.seed?.();
+        logger.info({ modules: config.modules }, command === "seed" ? "migrated and seeded" : "migrated");
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    case "token":
+      return token(config, rest);
+    default:
+      console.error(`Unknown command "${command}".\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function token(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { sub: { type: "string" }, email: { type: "string" }, admin: { type: "boolean", default: false }, expires: { type: "string", default: "12h" } },
+    strict: true,
+  });
+  if (!values.sub || !values.email) {
+    console.error("token needs --sub and --email, e.g. shop token --sub alice --email alice@example.com [--admin]");
+    return 2;
+  }
+  const role = values.admin ? "admin" : "customer";
+  console.log(await signToken(config.authSecret, { sub: values.sub, email: values.email, role }, { expiresIn: values.expires }));
+  return 0;
+}
+
+async function serve(config: Config, logger: Logger): Promise<number> {
+  const aborted = new AbortController();
+  let shop: Awaited<ReturnType<typeof startShop>> | undefined;
+  let exitCode = 0;
+  const done = Promise.withResolvers<void>();
+
+  const shutdown = (signal: string) => {
+    if (aborted.signal.aborted) return;
+    aborted.abort();
+    logger.info({ signal }, "shutting down");
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, "graceful shutdown timed out; exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref?.();
+    void (shop?.stop() ?? Promise.resolve())
+      .catch((error) => {
+        exitCode = 1;
+        logger.error({ err: error }, "error during shutdown");
+      })
+      .finally(() => done.resolve());
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+
+  try {
+    shop = await startShop(config, logger, { seed: true, signal: aborted.signal });
+  } catch (error) {
+    if (aborted.signal.aborted) return 0; // stopped while still waiting for the database
+    throw error;
+  }
+  if (aborted.signal.aborted) {
+    await shop.stop();
+    return 0;
+  }
+  shop.http.listen({ port: config.port, hostname: "0.0.0.0" });
+  const url = `http://localhost:${shop.http.server?.port ?? config.port}`;
+  logger.info({ url, modules: config.modules }, "shop is serving");
+  console.log(
+    [
+      ``,
+      `  shop is up on ${url}  (modules: ${config.modules.join(", ")})`,
+      `  API docs:     ${url}/docs   (OpenAPI JSON: ${url}/docs/json)`,
+      `  Health:       ${url}/health/ready`,
+      `  A token:      bun run shop token --sub alice --email alice@example.com [--admin]`,
+      `                (or ./dist/shop token ... with the compiled binary)`,
+      ``,
+    ].join("\n"),
+  );
+  await done.promise;
+  return exitCode;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);
