@@ -8,7 +8,7 @@ import { MessageConsumer } from "./platform/messaging/consumer.ts";
 import { createOutbox } from "./platform/messaging/outbox.ts";
 import { OutboxRelay } from "./platform/messaging/relay.ts";
 import type { ModuleContext, ModuleDefinition, ShopModule } from "./platform/module.ts";
-import { createHttpApp } from "./platform/http/server.ts";
+import { createHttpApp, drainHttp } from "./platform/http/server.ts";
 import { inventoryModule } from "../modules/inventory/index.ts";
 import { ordersModule } from "../modules/orders/index.ts";
 import { notificationModule } from "../modules/notification/index.ts";
@@ -107,13 +107,18 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      await http.server?.stop();
-      await broker.stopConsuming();
-      await Promise.all(consumers.map((c) => c.idle()));
-      await Promise.all(relays.map((r) => r.stop()));
-      for (const module of modules) await module.stop?.();
-      await broker.stop();
-      await database.close();
+      const step = async (what: string, work: () => Promise<unknown>) => {
+        logger.debug({ step: what }, "shutdown step");
+        await work();
+      };
+      await step("http: stop accepting, finish in-flight requests", () => drainHttp(http, config.shutdownTimeoutMs / 2));
+      await step("consumers: stop taking deliveries", () => broker.stopConsuming());
+      await step("consumers: finish in-flight handlers", () => Promise.all(consumers.map((c) => c.idle())));
+      await step("relays: stop", () => Promise.all(relays.map((r) => r.stop())));
+      for (const module of modules) await step(`module ${module.name}: stop`, async () => module.stop?.());
+      await step("broker: close", () => broker.stop());
+      await step("database: close", () => database.close());
+      logger.info("stopped");
     })());
 
   return { config, http, database, broker, modules, stop };
