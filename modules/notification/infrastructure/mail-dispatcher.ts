@@ -1,5 +1,6 @@
 import type { DatabaseHandle } from "../../../src/platform/db.ts";
 import type { Logger } from "../../../src/platform/logger.ts";
+import { NotifiedLoop } from "../../../src/platform/notified-loop.ts";
 import { deliverDueEmails } from "../application/deliver-due-emails.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../domain/delivery-policy.ts";
 import type { MailSender } from "../ports.ts";
@@ -24,78 +25,38 @@ export interface MailDispatcherOptions {
  * one instance, and row locks (SKIP LOCKED) keep several instances from sending the same e-mail.
  */
 export class MailDispatcher {
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-  private unlisten: (() => Promise<void>) | undefined;
-  private readonly policy: RetryPolicy;
-  private readonly batchSize: number;
+  private readonly loop: NotifiedLoop;
 
-  constructor(private readonly options: MailDispatcherOptions) {
-    this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
-    this.batchSize = options.batchSize ?? 10;
-  }
-
-  async start(): Promise<void> {
-    this.stopped = false;
-    this.timer = setInterval(() => this.wake(), this.options.pollMs ?? 250);
-    try {
-      const { unlisten } = await this.options.database.sql.listen(
-        MAIL_CHANNEL,
-        () => this.wake(),
-        // Runs on every (re)listen: catch up on what was committed while the listener was away.
-        () => this.wake(),
-      );
-      this.unlisten = unlisten;
-    } catch (error) {
-      // The poll timer still delivers; LISTEN only makes it prompt.
-      this.options.logger.warn({ err: (error as Error).message }, "mail LISTEN failed; polling only");
-    }
-    this.wake();
-  }
-
-  /** Asks for a delivery pass; a wake during a pass schedules one more right after it. */
-  wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.wake();
-      }
+  constructor(options: MailDispatcherOptions) {
+    const { database, sender, from, logger } = options;
+    const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+    const batchSize = options.batchSize ?? 10;
+    const deps = { db: database.db, repository: notificationRepository, sender, from, policy, logger };
+    this.loop = new NotifiedLoop({
+      name: "mail dispatcher",
+      sql: database.sql,
+      channel: MAIL_CHANNEL,
+      pollMs: options.pollMs ?? 250,
+      pass: async () => (await deliverDueEmails(deps, batchSize)).claimed === batchSize,
+      logger,
     });
   }
 
-  /** Resolves when the current pass (if any) is over. */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  start(): Promise<void> {
+    return this.loop.start();
+  }
+
+  /** Asks for a delivery pass now. */
+  wake(): void {
+    this.loop.wake();
+  }
+
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
   /** Stops waking and waits for the pass in progress, so no e-mail is left half-recorded. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.unlisten?.().catch(() => {});
-    this.unlisten = undefined;
-    await this.idle();
-  }
-
-  private async drain(): Promise<void> {
-    const { database, sender, from, logger } = this.options;
-    const deps = { db: database.db, repository: notificationRepository, sender, from, policy: this.policy, logger };
-    try {
-      while (!this.stopped) {
-        const { claimed } = await deliverDueEmails(deps, this.batchSize);
-        if (claimed < this.batchSize) return;
-      }
-    } catch (error) {
-      // Typically the database being away: the e-mails stay pending and the next pass tries again.
-      logger.warn({ err: (error as Error).message }, "mail delivery pass failed; will retry");
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
