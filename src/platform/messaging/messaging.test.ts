@@ -121,6 +121,15 @@ describe("outbox → RabbitMQ → inbox", () => {
     expect(await effectsFor("rolled-back")).toBe(0);
   });
 
+  test("when a module emits data that breaks its own event schema, then the outbox refuses it and nothing is stored", async () => {
+    const add = database.db.transaction((tx) =>
+      createOutbox(outbox, "probe").add(tx, Pinged, { note: 7 } as never, { correlationId: "bad-data" }),
+    );
+    await expect(add).rejects.toThrow(/refusing to publish invalid probe.pinged v1 data: \/note/);
+    const stored = await database.db.select().from(outbox).where(eq(outbox.name, Pinged.name));
+    expect(stored.every((row) => row.envelope.correlationId !== "bad-data")).toBe(true);
+  });
+
   test("when the same message is delivered twice, then it has one effect", async () => {
     const envelope = createEnvelope(Pinged, { note: "duplicate" }, "probe", { correlationId: "dup" });
     const body = JSON.stringify(envelope);

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db.ts";
-import { createEnvelope, type Envelope, type EnvelopeMeta } from "./envelope.ts";
+import { checkData, createEnvelope, type Envelope, type EnvelopeMeta } from "./envelope.ts";
 import type { EventData, EventDefinition } from "./event.ts";
 import type { OutboxTable } from "./tables.ts";
 
@@ -15,6 +15,9 @@ export interface Outbox {
 export function createOutbox(table: OutboxTable, module: string): Outbox {
   return {
     async add(tx, event, data, meta) {
+      // A consumer would park an event that breaks its own contract: refuse it here, where the bug is.
+      const invalid = checkData(event, data);
+      if (invalid) throw new Error(`refusing to publish ${invalid}`);
       const envelope = createEnvelope(event, data, module, meta);
       await tx.insert(table).values({ id: envelope.id, name: envelope.name, envelope });
       // Delivered at commit, never on rollback: the relay wakes exactly when there is something to send.
