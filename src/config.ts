@@ -7,8 +7,9 @@ export type ModuleName = (typeof MODULE_NAMES)[number];
 /** Refused when NODE_ENV=production: a token signed with it would be forgeable by anyone who read the README. */
 export const DEVELOPMENT_AUTH_SECRET = "dev-only-secret-change-me-please-0123456789";
 
+// The pattern only says "digits"; loadConfig checks the range, kept here so the two cannot drift apart.
 const IntString = (min: number, max: number) =>
-  t.String({ pattern: "^[0-9]+$", description: `an integer from ${min} to ${max}` });
+  t.String({ pattern: "^[0-9]+$", description: `an integer from ${min} to ${max}`, minimum: min, maximum: max });
 
 /** The environment as read: every value a string, defaults filled in. */
 const EnvSchema = t.Object({
@@ -92,8 +93,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   };
 
+  for (const [name, schema] of Object.entries(EnvSchema.properties)) {
+    const { minimum, maximum } = schema as { minimum?: number; maximum?: number };
+    if (minimum === undefined || maximum === undefined) continue;
+    const value = Number(raw[name]);
+    check(name, value >= minimum && value <= maximum, `expected an integer from ${minimum} to ${maximum} (got ${JSON.stringify(raw[name])})`);
+  }
   const port = Number(raw.PORT);
-  check("PORT", port <= 65535, `expected an integer from 0 to 65535 (got ${JSON.stringify(raw.PORT)})`);
   const modules = (raw.MODULES ?? "").split(",").map((m) => m.trim()).filter(Boolean);
   const unknown = modules.filter((m) => !(MODULE_NAMES as readonly string[]).includes(m));
   check(

@@ -52,8 +52,10 @@ export async function ensureDatabase(url: string): Promise<boolean> {
       await sql.unsafe(`create database "${name.replaceAll('"', '""')}"`);
       return true;
     } catch (error) {
-      // Another instance created it between our check and our create.
-      if ((error as { code?: string }).code === "42P04") return false;
+      // Another instance created it between our check and our create: 42P04 when its create had
+      // committed, 23505 (pg_database's unique name index) when both creates ran at the same time.
+      const code = (error as { code?: string }).code;
+      if (code === "42P04" || code === "23505") return false;
       throw error;
     }
   } finally {

@@ -1,0 +1,188 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
+import { ConfigError, DEVELOPMENT_AUTH_SECRET, loadConfig, MODULE_NAMES } from "./config.ts";
+import { testPrefix } from "./test-support/broker.ts";
+import { createTestDatabase, type TestDatabase } from "./test-support/database.ts";
+import { runCli, stopAllProcesses } from "./test-support/process.ts";
+import { testEnv } from "./test-support/shop.ts";
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("loadConfig accepted the environment");
+}
+
+/** The variable each problem line is about ("PORT: expected ..." → "PORT"). */
+const namesIn = (problems: string[]) => problems.map((p) => p.split(":")[0]).sort();
+
+describe("loadConfig", () => {
+  test("when nothing is set, then the defaults serve a fresh machine with local PostgreSQL and RabbitMQ", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: "development",
+      port: 3000,
+      databaseUrl: "postgres://postgres:postgres@127.0.0.1:5432/shop",
+      amqpUrl: "amqp://guest:guest@127.0.0.1:5672",
+      amqpPrefix: "shop.",
+      modules: [...MODULE_NAMES],
+      authSecret: DEVELOPMENT_AUTH_SECRET,
+      smtpUrl: undefined,
+      logLevel: "info",
+      retryDelaysMs: [1000, 5000, 30000],
+      outboxPollMs: 1000,
+      shutdownTimeoutMs: 10000,
+    });
+  });
+
+  test("when a variable is set to the empty string, then its default applies", () => {
+    expect(loadConfig({ PORT: "", MODULES: "" })).toMatchObject({ port: 3000, modules: [...MODULE_NAMES] });
+  });
+
+  test("when MODULES names a subset with spaces, repeats and another order, then exactly those modules run, each once", () => {
+    expect(loadConfig({ MODULES: " inventory , orders,inventory" }).modules).toEqual(["inventory", "orders"]);
+    expect(loadConfig({ MODULES: "notification" }).modules).toEqual(["notification"]);
+  });
+
+  test("when MODULES is only separators or names an unknown module, then it is refused naming the valid ones", () => {
+    for (const value of [",", "orders,payments", "ORDERS"]) {
+      const problems = problemsOf({ MODULES: value });
+      expect(namesIn(problems)).toEqual(["MODULES"]);
+      expect(problems[0]).toContain("orders, inventory, notification");
+    }
+  });
+
+  test("when many variables are bad at once, then one error lists every one of them", () => {
+    const problems = problemsOf({
+      NODE_ENV: "staging",
+      PORT: "abc",
+      DATABASE_URL: "mysql://root:hunter2@db/shop",
+      AMQP_URL: "http://guest:guest@mq",
+      AMQP_PREFIX: "bad prefix!",
+      MODULES: "orders,payments",
+      AUTH_SECRET: "short",
+      SMTP_URL: "ftp://mail",
+      MAIL_FROM: "x",
+      LOG_LEVEL: "loud",
+      RETRY_DELAYS_MS: "1,,2",
+      OUTBOX_POLL_MS: "fast",
+      SHUTDOWN_TIMEOUT_MS: "-1",
+    });
+    expect(namesIn(problems)).toEqual(
+      [
+        "NODE_ENV",
+        "PORT",
+        "DATABASE_URL",
+        "AMQP_URL",
+        "AMQP_PREFIX",
+        "MODULES",
+        "AUTH_SECRET",
+        "SMTP_URL",
+        "MAIL_FROM",
+        "LOG_LEVEL",
+        "RETRY_DELAYS_MS",
+        "OUTBOX_POLL_MS",
+        "SHUTDOWN_TIMEOUT_MS",
+      ].sort(),
+    );
+  });
+
+  test("when a number is outside the range its variable allows, then it is refused", () => {
+    expect(namesIn(problemsOf({ PORT: "65536" }))).toEqual(["PORT"]);
+    expect(namesIn(problemsOf({ OUTBOX_POLL_MS: "0" }))).toEqual(["OUTBOX_POLL_MS"]);
+    expect(namesIn(problemsOf({ OUTBOX_POLL_MS: "600001" }))).toEqual(["OUTBOX_POLL_MS"]);
+    expect(namesIn(problemsOf({ SHUTDOWN_TIMEOUT_MS: "600001" }))).toEqual(["SHUTDOWN_TIMEOUT_MS"]);
+    expect(loadConfig({ PORT: "0", OUTBOX_POLL_MS: "10", SHUTDOWN_TIMEOUT_MS: "0" })).toMatchObject({ port: 0, outboxPollMs: 10, shutdownTimeoutMs: 0 });
+  });
+
+  test("when a URL with a password or the secret is refused, then the error shows neither", () => {
+    const error = (() => {
+      try {
+        loadConfig({ DATABASE_URL: "postgres://shop:hunter2@db.internal:5432", AMQP_URL: "http://guest:s3cr3t-pw@mq", AUTH_SECRET: "my-short-secret" });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error("loadConfig accepted the environment");
+    })();
+    expect(namesIn(error.problems)).toEqual(["AMQP_URL", "AUTH_SECRET", "DATABASE_URL"]);
+    expect(error.message).toContain("postgres://shop:***@db.internal:5432");
+    expect(error.message).toContain("http://guest:***@mq");
+    for (const secret of ["hunter2", "s3cr3t-pw", "my-short-secret"]) expect(error.message).not.toContain(secret);
+  });
+
+  test("when NODE_ENV=production keeps the development secret, explicitly or by default, then it is refused", () => {
+    for (const env of [{ NODE_ENV: "production", AUTH_SECRET: DEVELOPMENT_AUTH_SECRET }, { NODE_ENV: "production" }]) {
+      const problems = problemsOf(env);
+      expect(namesIn(problems)).toEqual(["AUTH_SECRET"]);
+      expect(problems[0]).toContain("NODE_ENV=production");
+    }
+    expect(loadConfig({ NODE_ENV: "production", AUTH_SECRET: "a-real-production-secret-of-40-characters" }).nodeEnv).toBe("production");
+  });
+});
+
+describe("shop serve with a bad configuration", () => {
+  // A database that must never be created: a process that starts anything would create it first.
+  let database: TestDatabase;
+  const untouched = `shop_test_config_never_${crypto.randomUUID().slice(0, 8)}`;
+  const prefix = testPrefix("config");
+
+  beforeAll(async () => {
+    database = await createTestDatabase("config");
+  });
+  afterAll(async () => {
+    await stopAllProcesses();
+    await database?.drop();
+  });
+
+  const envWith = (extra: Record<string, string | undefined>) => {
+    const url = new URL(database.url);
+    url.pathname = `/${untouched}`;
+    return { ...testEnv(database, prefix), DATABASE_URL: url.toString(), LOG_LEVEL: "info", ...extra };
+  };
+
+  async function databaseExists(name: string): Promise<boolean> {
+    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+    try {
+      return (await sql`select 1 from pg_database where datname = ${name}`).length > 0;
+    } finally {
+      await sql.end();
+    }
+  }
+
+  test("when PORT, MODULES and AUTH_SECRET are all bad, then it exits non-zero at once naming all three in one message, and starts nothing", async () => {
+    const result = await runCli(["serve"], envWith({ PORT: "abc", MODULES: "orders,payments", AUTH_SECRET: "short" }));
+    expect(result.code).not.toBe(0);
+    expect(result.durationMs).toBeLessThan(5_000);
+
+    const messages = result.stderr.split(/\n(?=\S)/).filter((m) => m.includes("Invalid configuration"));
+    expect(messages).toHaveLength(1);
+    const [message] = messages;
+    for (const name of ["PORT", "MODULES", "AUTH_SECRET"]) expect(message).toMatch(new RegExp(`^\\s+- ${name}: `, "m"));
+    expect(message).toContain("payments");
+    expect(message).not.toContain('"short"');
+
+    expect(result.stdout).not.toContain("shop is up");
+    expect(result.stdout).not.toContain("shop is serving");
+    expect(await databaseExists(untouched)).toBe(false);
+  });
+
+  test("when NODE_ENV=production runs with the development AUTH_SECRET, then it refuses to start", async () => {
+    const result = await runCli(["serve"], envWith({ NODE_ENV: "production", AUTH_SECRET: DEVELOPMENT_AUTH_SECRET }));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("Invalid configuration");
+    expect(result.stderr).toMatch(/AUTH_SECRET: .*NODE_ENV=production/);
+    expect(result.stderr).not.toContain(DEVELOPMENT_AUTH_SECRET);
+    expect(result.stdout).not.toContain("shop is up");
+    expect(await databaseExists(untouched)).toBe(false);
+  });
+
+  test("when NODE_ENV=production sets no AUTH_SECRET at all, then the development default is refused too", async () => {
+    const result = await runCli(["serve"], envWith({ NODE_ENV: "production", AUTH_SECRET: undefined }));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/AUTH_SECRET: .*NODE_ENV=production/);
+    expect(await databaseExists(untouched)).toBe(false);
+  });
+});
