@@ -11,6 +11,23 @@ CREATE TABLE "orders"."catalog" (
 	CONSTRAINT "catalog_currency_iso" CHECK ("orders"."catalog"."currency" ~ '^[A-Z]{3}$')
 );
 --> statement-breakpoint
+CREATE TABLE "orders"."idempotency_keys" (
+	"customer_id" text NOT NULL,
+	"key" text NOT NULL,
+	"request_hash" text NOT NULL,
+	"status" text NOT NULL,
+	"claim_id" uuid NOT NULL,
+	"response_status" integer,
+	"response_body" jsonb,
+	"order_id" uuid,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "idempotency_keys_customer_id_key_pk" PRIMARY KEY("customer_id","key"),
+	CONSTRAINT "idempotency_keys_status_known" CHECK ("orders"."idempotency_keys"."status" in ('in_flight', 'completed')),
+	CONSTRAINT "idempotency_keys_key_length" CHECK (char_length("orders"."idempotency_keys"."key") between 1 and 255),
+	CONSTRAINT "idempotency_keys_request_hash_sha256" CHECK ("orders"."idempotency_keys"."request_hash" ~ '^[0-9a-f]{64}$'),
+	CONSTRAINT "idempotency_keys_completed_has_response" CHECK ("orders"."idempotency_keys"."status" = 'in_flight' or ("orders"."idempotency_keys"."response_status" is not null and "orders"."idempotency_keys"."response_body" is not null))
+);
+--> statement-breakpoint
 CREATE TABLE "orders"."inbox" (
 	"message_id" uuid NOT NULL,
 	"handler" text NOT NULL,
@@ -69,6 +86,7 @@ CREATE TABLE "orders"."outbox" (
 	"last_error" text
 );
 --> statement-breakpoint
+ALTER TABLE "orders"."idempotency_keys" ADD CONSTRAINT "idempotency_keys_order_fk" FOREIGN KEY ("order_id") REFERENCES "orders"."orders"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orders"."order_history" ADD CONSTRAINT "order_history_order_fk" FOREIGN KEY ("order_id") REFERENCES "orders"."orders"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orders"."order_items" ADD CONSTRAINT "order_items_order_fk" FOREIGN KEY ("order_id") REFERENCES "orders"."orders"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "order_items_order_sku_idx" ON "orders"."order_items" USING btree ("order_id","sku");--> statement-breakpoint

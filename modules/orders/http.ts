@@ -1,18 +1,24 @@
 import type { TLiteral } from "@sinclair/typebox";
-import { Elysia, t } from "elysia";
+import { Elysia, t, type Static } from "elysia";
 import type { Executor } from "../../src/platform/db.ts";
-import { authPlugin, requireUser, type Principal } from "../../src/platform/http/auth.ts";
+import { authPlugin, requireAdmin, requireUser, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
+import type { Logger } from "../../src/platform/logger.ts";
 import type { Outbox } from "../../src/platform/messaging/outbox.ts";
+import { cancelOrder } from "./application/cancel-order.ts";
 import { getOrder } from "./application/get-order.ts";
 import { DEFAULT_PAGE_SIZE, listOrders, MAX_PAGE_SIZE } from "./application/list-orders.ts";
 import { placeOrder } from "./application/place-order.ts";
+import { placeOrderIdempotently } from "./application/place-order-idempotently.ts";
+import { shipOrder } from "./application/ship-order.ts";
+import { IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY_LENGTH, type StoredResponse } from "./domain/idempotency-key.ts";
 import type { Order, Viewer } from "./domain/order.ts";
-import { MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_SKU_LENGTH, MIN_LINE_QUANTITY } from "./domain/order-limits.ts";
+import { MAX_CANCEL_REASON_LENGTH, MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_SKU_LENGTH, MIN_LINE_QUANTITY } from "./domain/order-limits.ts";
 import { ORDER_STATUSES } from "./domain/order-status.ts";
 import type { CatalogRepository } from "./infrastructure/catalog-repository.ts";
+import type { IdempotencyKeyRepository } from "./infrastructure/idempotency-key-repository.ts";
 import type { OrderRepository, OrderSummary } from "./infrastructure/order-repository.ts";
 
 /** One TypeBox literal per entry of a const string tuple, keeping each literal's type. */
@@ -23,7 +29,9 @@ export interface OrdersRoutesDeps {
   db: Executor;
   orders: OrderRepository;
   catalog: CatalogRepository;
+  idempotencyKeys: IdempotencyKeyRepository;
   outbox: Outbox;
+  logger: Logger;
 }
 
 // Not t.UnionEnum: Elysia gives it `default: values[0]`, so an absent ?status= would silently mean "pending".
@@ -39,6 +47,25 @@ const PlaceOrderBody = t.Object({
     { minItems: 1, maxItems: MAX_ORDER_LINES, description: "one entry per sku; prices come from the catalog" },
   ),
 });
+
+const PlaceOrderHeaders = t.Object({
+  "idempotency-key": t.Optional(
+    t.String({
+      minLength: 1,
+      maxLength: MAX_IDEMPOTENCY_KEY_LENGTH,
+      pattern: IDEMPOTENCY_KEY_PATTERN,
+      description:
+        "optional, printable ASCII, up to 255 characters, unique per order you mean to place: a retry with the same key and body " +
+        "gets the first answer again (with `Idempotent-Replayed: true`) for 24 hours",
+    }),
+  ),
+});
+
+const CancelBody = t.Optional(
+  t.Object({
+    reason: t.Optional(t.String({ maxLength: MAX_CANCEL_REASON_LENGTH, description: "kept as the order's statusReason" })),
+  }),
+);
 
 const OrderItemBody = t.Object({
   sku: t.String(),
@@ -84,30 +111,41 @@ const ListQuery = t.Object({
 
 const TAGS = ["orders"];
 
-/** The orders module's HTTP API: place, read and list orders. */
+/** The orders module's HTTP API: place, read, list, cancel and ship orders. */
 export function ordersRoutes(deps: OrdersRoutesDeps) {
   return new Elysia({ name: "orders-routes" })
     .use(requestContext())
     .use(authPlugin(deps.authSecret))
     .post(
       "/orders",
-      async ({ body, principal, correlationId, set }) => {
+      async ({ body, headers, principal, correlationId, set }) => {
         const user = requireUser(principal);
-        const order = await placeOrder(deps, { customer: { id: user.sub, email: user.email }, items: body.items, correlationId });
-        set.status = 201;
-        set.headers.location = `/orders/${order.id}`;
-        return orderBody(order);
+        const input = { customer: { id: user.sub, email: user.email }, items: body.items, correlationId };
+        const idempotencyKey = headers["idempotency-key"];
+        const { replayed, response } =
+          idempotencyKey === undefined
+            ? { replayed: false, response: created(await placeOrder(deps, input)) }
+            : await placeOrderIdempotently(deps, { ...input, idempotencyKey, respond: created });
+        set.status = response.status;
+        if (response.orderId) set.headers.location = `/orders/${response.orderId}`;
+        if (replayed) set.headers["idempotent-replayed"] = "true";
+        // A replay sends back the stored body, which was an OrderBody when it was stored.
+        return response.body as Static<typeof OrderBody>;
       },
       {
+        headers: PlaceOrderHeaders,
         body: PlaceOrderBody,
-        response: { 201: OrderBody, 401: ProblemSchema, 422: ProblemSchema },
+        response: { 201: OrderBody, 401: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
         detail: {
           tags: TAGS,
           security: bearerSecurity,
           summary: "Place an order",
           description:
             "Prices the items from the catalog and stores the order as `pending`; stock is reserved asynchronously " +
-            "(the order becomes `confirmed` or `rejected`). Unknown or unavailable skus: 422 `ORDERS.UNKNOWN_SKU` with `skus`.",
+            "(the order becomes `confirmed` or `rejected`). Unknown or unavailable skus: 422 `ORDERS.UNKNOWN_SKU` with `skus`. " +
+            "With an `Idempotency-Key`: the same key and body replay the first 201 (header `Idempotent-Replayed: true`); " +
+            "the same key with another body is 422 `ORDERS.IDEMPOTENCY_KEY_REUSED`; while the first request is still running, " +
+            "409 `ORDERS.IDEMPOTENCY_KEY_IN_FLIGHT`. A request that failed is not remembered: retry it with the same key.",
         },
       },
     )
@@ -136,7 +174,59 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
           description: "Keyset pagination: follow `nextCursor` until it is null. Items leave out the history.",
         },
       },
+    )
+    .post(
+      "/orders/:id/cancel",
+      async ({ params, body, principal, correlationId }) => {
+        const viewer = viewerOf(requireUser(principal));
+        return orderBody(await cancelOrder(deps, { orderId: params.id, viewer, reason: body?.reason, correlationId }));
+      },
+      {
+        transform: signedIn,
+        params: OrderIdParams,
+        body: CancelBody,
+        response: { 200: OrderBody, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+        detail: {
+          tags: TAGS,
+          security: bearerSecurity,
+          summary: "Cancel an order (its owner or an admin; 404 for anyone else)",
+          description:
+            "From `pending` or `confirmed`; the reserved stock is released. Any other status: 409 `ORDERS.INVALID_TRANSITION` " +
+            "with the order's current `orderStatus` and the statuses a cancel is `allowed` from. The body is optional; its `reason` " +
+            "becomes the `statusReason` (default: cancelled by customer / by admin).",
+        },
+      },
+    )
+    .post(
+      "/orders/:id/ship",
+      async ({ params, principal, correlationId }) =>
+        orderBody(await shipOrder(deps, { orderId: params.id, adminId: requireAdmin(principal).sub, correlationId })),
+      {
+        transform: adminOnly,
+        params: OrderIdParams,
+        response: { 200: OrderBody, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+        detail: {
+          tags: TAGS,
+          security: bearerSecurity,
+          summary: "Ship a confirmed order (admin)",
+          description: "From `confirmed` only; any other status: 409 `ORDERS.INVALID_TRANSITION` with the order's current `orderStatus`.",
+        },
+      },
     );
+}
+
+// In `transform`, which runs before validation: a caller who may not use the route learns nothing from
+// it, not even which fields it wants.
+function signedIn({ principal }: { principal: Principal | null }): void {
+  requireUser(principal);
+}
+
+function adminOnly({ principal }: { principal: Principal | null }): void {
+  requireAdmin(principal);
+}
+
+function created(order: Order): StoredResponse {
+  return { status: 201, body: orderBody(order), orderId: order.id };
 }
 
 function viewerOf(principal: Principal): Viewer {

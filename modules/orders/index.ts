@@ -7,13 +7,15 @@ import { recordCatalogEntry } from "./application/record-catalog-entry.ts";
 import { rejectOrder } from "./application/reject-order.ts";
 import { ordersRoutes } from "./http.ts";
 import { catalogRepository } from "./infrastructure/catalog-repository.ts";
+import { idempotencyKeyRepository } from "./infrastructure/idempotency-key-repository.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
 import { orderRepository } from "./infrastructure/order-repository.ts";
 import { inbox, outbox } from "./infrastructure/schema.ts";
 
 /**
  * Orders: customers place orders priced from a local copy of inventory's catalog; inventory's
- * reservation answer confirms or rejects them. Needs no ports beyond the shared context.
+ * reservation answer confirms or rejects them; customers cancel and admins ship them. Needs no ports
+ * beyond the shared context.
  */
 export const ordersModule: ModuleDefinition = {
   name: "orders",
@@ -23,6 +25,7 @@ export const ordersModule: ModuleDefinition = {
       db: database.db,
       orders: orderRepository,
       catalog: catalogRepository,
+      idempotencyKeys: idempotencyKeyRepository,
       outbox: createOutbox(outbox, "orders"),
       logger,
     };

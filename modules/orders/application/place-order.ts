@@ -1,4 +1,4 @@
-import type { Executor } from "../../../src/platform/db.ts";
+import type { Executor, Transaction } from "../../../src/platform/db.ts";
 import { UnprocessableError } from "../../../src/platform/http/errors.ts";
 import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { OrderPlaced } from "../contract.ts";
@@ -28,8 +28,14 @@ export interface PlaceOrderInput {
  * as `pending` together with its `orders.order-placed` event, in one transaction: there is never an
  * order without its event, nor an event without its order.
  * Throws UnprocessableError (e.g. `ORDERS.UNKNOWN_SKU` with `details.skus`) when the lines cannot be priced.
+ * `alsoInTransaction` runs in that transaction after the order and its event are written; if it
+ * throws, neither is kept.
  */
-export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): Promise<Order> {
+export async function placeOrder(
+  deps: PlaceOrderDeps,
+  input: PlaceOrderInput,
+  alsoInTransaction?: (tx: Transaction, order: Order) => Promise<void>,
+): Promise<Order> {
   // Prices are read before the transaction: it then holds its locks only for the writes.
   const entries = await deps.catalog.findBySkus(deps.db, [...new Set(input.items.map((item) => item.sku))]);
   const pricing = priceOrder(input.items, entries);
@@ -39,6 +45,7 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
   await deps.db.transaction(async (tx) => {
     await deps.orders.insert(tx, order);
     await deps.outbox.add(tx, OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId });
+    await alsoInTransaction?.(tx, order);
   });
   return order;
 }

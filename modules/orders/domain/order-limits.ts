@@ -7,3 +7,6 @@ export const MAX_LINE_QUANTITY = 1000;
 
 /** Longest sku accepted (the inventory contract's limit). */
 export const MAX_SKU_LENGTH = 64;
+
+/** Longest reason accepted when an order is cancelled. */
+export const MAX_CANCEL_REASON_LENGTH = 500;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { canTransition, isFinal, isOrderStatus, nextStatuses, ORDER_STATUSES, type OrderStatus } from "./order-status.ts";
+import { canTransition, isFinal, isOrderStatus, nextStatuses, ORDER_STATUSES, statusesLeadingTo, type OrderStatus } from "./order-status.ts";
 
 const ALLOWED: [OrderStatus, OrderStatus][] = [
   ["pending", "confirmed"],
@@ -22,6 +22,12 @@ describe("order lifecycle", () => {
   test("when an order is rejected, cancelled or shipped, then it is final", () => {
     expect(ORDER_STATUSES.filter(isFinal)).toEqual(["rejected", "cancelled", "shipped"]);
     expect(nextStatuses("pending")).toEqual(["confirmed", "rejected", "cancelled"]);
+  });
+
+  test("when asked where a status can be reached from, then the lifecycle table answers", () => {
+    expect(statusesLeadingTo("cancelled")).toEqual(["pending", "confirmed"]);
+    expect(statusesLeadingTo("shipped")).toEqual(["confirmed"]);
+    expect(statusesLeadingTo("pending")).toEqual([]);
   });
 
   test("when the statuses are listed, then every transition goes to a later one (no cycle: each status is reached once)", () => {

@@ -18,6 +18,11 @@ export function nextStatuses(from: OrderStatus): readonly OrderStatus[] {
   return TRANSITIONS[from];
 }
 
+/** The statuses from which an order may move to `to` (e.g. cancelled: pending, confirmed). */
+export function statusesLeadingTo(to: OrderStatus): OrderStatus[] {
+  return ORDER_STATUSES.filter((from) => TRANSITIONS[from].includes(to));
+}
+
 /** True when the lifecycle allows `from` → `to`. */
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isVisibleTo, openOrder, transitionOrder } from "./order.ts";
+import { cancellationReason, isVisibleTo, openOrder, transitionOrder } from "./order.ts";
 
 const placedAt = new Date("2025-01-01T10:00:00.000Z");
 const later = new Date("2025-01-01T10:05:00.000Z");
@@ -43,5 +43,15 @@ describe("order", () => {
     expect(isVisibleTo(order, { id: "alice", isAdmin: false })).toBe(true);
     expect(isVisibleTo(order, { id: "bob", isAdmin: false })).toBe(false);
     expect(isVisibleTo(order, { id: "root", isAdmin: true })).toBe(true);
+  });
+
+  test("when an order is cancelled, then the reason given is kept, else it says who cancelled", () => {
+    const alice = { id: "alice", isAdmin: false };
+    const admin = { id: "root", isAdmin: true };
+    expect(cancellationReason(alice, "  found it cheaper ")).toBe("found it cheaper");
+    expect(cancellationReason(alice)).toBe("cancelled by customer");
+    expect(cancellationReason(alice, "   ")).toBe("cancelled by customer");
+    expect(cancellationReason(admin)).toBe("cancelled by admin");
+    expect(cancellationReason(admin, "fraud check failed")).toBe("fraud check failed");
   });
 });

@@ -82,3 +82,13 @@ export interface Viewer {
 export function isVisibleTo(order: Pick<Order, "customerId">, viewer: Viewer): boolean {
   return viewer.isAdmin || order.customerId === viewer.id;
 }
+
+/**
+ * The status reason of a cancellation: the reason given (trimmed), or who cancelled when none was
+ * given — an empty text box is not a reason.
+ */
+export function cancellationReason(by: Viewer, given?: string): string {
+  const reason = given?.trim();
+  if (reason) return reason;
+  return by.isAdmin ? "cancelled by admin" : "cancelled by customer";
+}

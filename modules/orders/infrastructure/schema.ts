@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, check, foreignKey, index, integer, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, check, foreignKey, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { inboxTable, outboxTable } from "../../../src/platform/messaging/tables.ts";
+import { IDEMPOTENCY_KEY_STATUSES, MAX_IDEMPOTENCY_KEY_LENGTH } from "../domain/idempotency-key.ts";
 import { ORDER_STATUSES } from "../domain/order-status.ts";
 
 /** Everything the orders module stores lives in this Postgres schema; nothing refers outside it. */
@@ -90,6 +91,39 @@ export const orderHistory = ordersSchema.table(
     primaryKey({ columns: [table.orderId, table.status] }),
     foreignKey({ name: "order_history_order_fk", columns: [table.orderId], foreignColumns: [orders.id] }).onDelete("cascade"),
     check("order_history_status_known", sql`${table.status} in (${statusList})`),
+  ],
+);
+
+/**
+ * `Idempotency-Key`s of POST /orders, per customer. A row is claimed `in_flight` (committed at once, so
+ * a concurrent retry sees it) and turns `completed`, with the answer, in the transaction that stores the
+ * order. `claim_id` names the request holding the key: only it may complete or release it.
+ */
+export const idempotencyKeys = ordersSchema.table(
+  "idempotency_keys",
+  {
+    customerId: text("customer_id").notNull(),
+    key: text("key").notNull(),
+    /** sha256 (hex) of the canonical JSON of the validated request body. */
+    requestHash: text("request_hash").notNull(),
+    status: text("status", { enum: IDEMPOTENCY_KEY_STATUSES }).notNull(),
+    claimId: uuid("claim_id").notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: jsonb("response_body").$type<unknown>(),
+    orderId: uuid("order_id"),
+    /** When the current claim was made (database clock): drives the in-flight timeout and the 24 h retention. */
+    createdAt: at("created_at").notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.customerId, table.key] }),
+    foreignKey({ name: "idempotency_keys_order_fk", columns: [table.orderId], foreignColumns: [orders.id] }).onDelete("cascade"),
+    check("idempotency_keys_status_known", sql`${table.status} in (${sql.raw(IDEMPOTENCY_KEY_STATUSES.map((s) => `'${s}'`).join(", "))})`),
+    check("idempotency_keys_key_length", sql`char_length(${table.key}) between 1 and ${sql.raw(String(MAX_IDEMPOTENCY_KEY_LENGTH))}`),
+    check("idempotency_keys_request_hash_sha256", sql`${table.requestHash} ~ '^[0-9a-f]{64}$'`),
+    check(
+      "idempotency_keys_completed_has_response",
+      sql`${table.status} = 'in_flight' or (${table.responseStatus} is not null and ${table.responseBody} is not null)`,
+    ),
   ],
 );
 

@@ -1,0 +1,93 @@
+import { ConflictError, UnprocessableError } from "../../../src/platform/http/errors.ts";
+import type { Logger } from "../../../src/platform/logger.ts";
+import {
+  IDEMPOTENCY_CLAIM_TIMEOUT_MS,
+  IDEMPOTENCY_KEY_RETENTION_MS,
+  judgeExistingKey,
+  requestHash,
+  type StoredResponse,
+} from "../domain/idempotency-key.ts";
+import type { Order } from "../domain/order.ts";
+import type { IdempotencyClaim, IdempotencyKeyRepository } from "../infrastructure/idempotency-key-repository.ts";
+import { placeOrder, type PlaceOrderDeps, type PlaceOrderInput } from "./place-order.ts";
+
+export interface IdempotentPlaceOrderDeps extends PlaceOrderDeps {
+  idempotencyKeys: IdempotencyKeyRepository;
+  logger: Logger;
+}
+
+export interface IdempotentPlaceOrderInput extends PlaceOrderInput {
+  idempotencyKey: string;
+  /** The answer to store with the key (and to send now): the HTTP layer knows its shape. */
+  respond(order: Order): StoredResponse;
+}
+
+export interface IdempotentPlacement {
+  /** True when this is the stored answer of an earlier request with the same key and body. */
+  replayed: boolean;
+  response: StoredResponse;
+}
+
+// A claim can change hands between our claim attempt and our read (released after a failure); a few
+// rounds settle it, more would mean a client hammering one key, which may as well hear "in flight".
+const CLAIM_ROUNDS = 3;
+
+/**
+ * POST /orders with an `Idempotency-Key`, scoped to the customer. The key is first claimed `in_flight`
+ * in a statement of its own, so a concurrent retry sees it at once and gets 409
+ * `ORDERS.IDEMPOTENCY_KEY_IN_FLIGHT`; the order, its event and the completed key (with the answer) then
+ * commit in one transaction. The same key and body later get that answer again (`replayed`); the same
+ * key with another body gets 422 `ORDERS.IDEMPOTENCY_KEY_REUSED`.
+ * A placement that fails (a 4xx rule or a crash) stored nothing, so its claim is released and a retry
+ * runs afresh; a claim left behind by a dead process is taken over after IDEMPOTENCY_CLAIM_TIMEOUT_MS.
+ */
+export async function placeOrderIdempotently(deps: IdempotentPlaceOrderDeps, input: IdempotentPlaceOrderInput): Promise<IdempotentPlacement> {
+  const claim: IdempotencyClaim = { customerId: input.customer.id, key: input.idempotencyKey, claimId: Bun.randomUUIDv7() };
+  // Only what the use case reads goes into the hash: fields the schema dropped cannot make two requests differ.
+  const hash = requestHash({ items: input.items.map(({ sku, quantity }) => ({ sku, quantity })) });
+  await deps.idempotencyKeys.deleteExpired(deps.db, claim.customerId, IDEMPOTENCY_KEY_RETENTION_MS);
+
+  for (let round = 1; round <= CLAIM_ROUNDS; round++) {
+    if (await deps.idempotencyKeys.claim(deps.db, { ...claim, requestHash: hash, abandonedAfterMs: IDEMPOTENCY_CLAIM_TIMEOUT_MS })) {
+      return { replayed: false, response: await placeUnderClaim(deps, input, claim) };
+    }
+    const existing = await deps.idempotencyKeys.find(deps.db, claim.customerId, claim.key);
+    if (!existing) continue;
+    const verdict = judgeExistingKey(existing, hash);
+    if (verdict.kind === "replay") return { replayed: true, response: verdict.response };
+    if (verdict.kind === "reused") throw keyReused();
+    throw keyInFlight();
+  }
+  throw keyInFlight();
+}
+
+async function placeUnderClaim(deps: IdempotentPlaceOrderDeps, input: IdempotentPlaceOrderInput, claim: IdempotencyClaim): Promise<StoredResponse> {
+  try {
+    const order = await placeOrder(deps, input, async (tx, placed) => {
+      // Our claim was taken over as abandoned: the other request owns the key, this order must not exist.
+      if (!(await deps.idempotencyKeys.complete(tx, claim, input.respond(placed)))) throw keyInFlight();
+    });
+    return input.respond(order);
+  } catch (error) {
+    // Conditional on our claim id: a key another request took over is left alone.
+    await deps.idempotencyKeys.release(deps.db, claim).catch((releaseError: unknown) => {
+      deps.logger.warn({ err: releaseError, key: claim.key }, "could not release an idempotency key; it frees itself when the claim times out");
+    });
+    throw error;
+  }
+}
+
+function keyInFlight(): ConflictError {
+  return new ConflictError(
+    "ORDERS.IDEMPOTENCY_KEY_IN_FLIGHT",
+    "A request with this Idempotency-Key is still being processed; retry later to get its answer.",
+  );
+}
+
+function keyReused(): UnprocessableError {
+  return new UnprocessableError(
+    "ORDERS.IDEMPOTENCY_KEY_REUSED",
+    "This Idempotency-Key was already used for a different request; use a new key for a new order.",
+    { errors: [{ in: "headers", field: "/idempotency-key", message: "Already used with a different request body" }] },
+  );
+}
