@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { ConfigError, loadConfig, MODULE_NAMES, type Config } from "./config.ts";
+import { listDeadLetters, replayDeadLetters } from "./platform/messaging/dead-letters.ts";
 import { prepare, startShop } from "./app.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { signToken } from "./platform/http/auth.ts";
@@ -13,6 +14,9 @@ Commands:
   seed                          migrate, then add the demo catalog when the catalog is empty
   token --sub ID --email ADDR [--admin] [--expires 12h]
                                 print a signed JWT for development (uses AUTH_SECRET)
+  dlq list <module>             show the messages parked in a module's dead-letter queue, with the reason
+  dlq replay <module> [--id MESSAGE_ID ...]
+                                send parked messages back to the module's queue (all, or the given ids)
   help                          show this text
 
 Configuration comes from the environment (see README): PORT, DATABASE_URL, AMQP_URL, AMQP_PREFIX,
@@ -52,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "token":
       return token(config, rest);
+    case "dlq":
+      return dlq(config, rest);
     default:
       console.error(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;
@@ -70,6 +76,26 @@ async function token(config: Config, args: string[]): Promise<number> {
   }
   const role = values.admin ? "admin" : "customer";
   console.log(await signToken(config.authSecret, { sub: values.sub, email: values.email, role }, { expiresIn: values.expires }));
+  return 0;
+}
+
+async function dlq(config: Config, args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, options: { id: { type: "string", multiple: true } }, allowPositionals: true, strict: true });
+  const [action, module] = positionals;
+  if ((action !== "list" && action !== "replay") || !module || !(MODULE_NAMES as readonly string[]).includes(module)) {
+    console.error(`usage: shop dlq list|replay <${MODULE_NAMES.join("|")}> [--id MESSAGE_ID ...]`);
+    return 2;
+  }
+  const target = { amqpUrl: config.amqpUrl, prefix: config.amqpPrefix, module };
+  if (action === "list") {
+    const letters = await listDeadLetters(target);
+    for (const letter of letters) console.log(JSON.stringify(letter));
+    console.error(`${letters.length} message(s) parked in ${module}'s dead-letter queue`);
+  } else {
+    const replayed = await replayDeadLetters(target, values.id);
+    for (const letter of replayed) console.log(JSON.stringify({ replayed: letter.messageId, event: letter.event }));
+    console.error(`${replayed.length} message(s) sent back to ${module}'s queue`);
+  }
   return 0;
 }
 
