@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, MODULE_NAMES, type Config } from "./config.ts";
 import { listDeadLetters, replayDeadLetters } from "./platform/messaging/dead-letters.ts";
 import { prepare, startShop } from "./app.ts";
+import { formatReport, runChecks } from "./check.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { signToken } from "./platform/http/auth.ts";
 
@@ -14,6 +15,8 @@ Commands:
   seed                          migrate, then add the demo catalog when the catalog is empty
   token --sub ID --email ADDR [--admin] [--expires 12h]
                                 print a signed JWT for development (uses AUTH_SECRET)
+  check [--settle 60s]          verify the invariants (stock = open reservations, nothing negative, no order
+                                stuck without its event, outboxes drain); exits 1 on any violation
   dlq list <module>             show the messages parked in a module's dead-letter queue, with the reason
   dlq replay <module> [--id MESSAGE_ID ...]
                                 send parked messages back to the module's queue (all, or the given ids)
@@ -58,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       return token(config, rest);
     case "dlq":
       return dlq(config, rest);
+    case "check":
+      return check(config, logger, rest);
     default:
       console.error(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;
@@ -77,6 +82,24 @@ async function token(config: Config, args: string[]): Promise<number> {
   const role = values.admin ? "admin" : "customer";
   console.log(await signToken(config.authSecret, { sub: values.sub, email: values.email, role }, { expiresIn: values.expires }));
   return 0;
+}
+
+async function check(config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { settle: { type: "string", default: "60s" } }, strict: true });
+  const settleMs = parseDuration(values.settle);
+  if (settleMs === undefined) {
+    console.error(`--settle takes a duration such as 30s, 5m or 500ms (got ${JSON.stringify(values.settle)})`);
+    return 2;
+  }
+  const report = await runChecks(config, logger, settleMs);
+  console.log(formatReport(report));
+  return report.ok ? 0 : 1;
+}
+
+function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
 }
 
 async function dlq(config: Config, args: string[]): Promise<number> {

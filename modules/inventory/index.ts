@@ -2,6 +2,7 @@ import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { on } from "../../src/platform/messaging/consumer.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import { OrderCancelled, OrderPlaced, OrderShipped } from "../orders/contract.ts";
+import { checkStockInvariants } from "./application/check-stock-invariants.ts";
 import { consumeStock } from "./application/consume-stock.ts";
 import { releaseStock } from "./application/release-stock.ts";
 import { reserveStock } from "./application/reserve-stock.ts";
@@ -33,6 +34,7 @@ export const inventoryModule: ModuleDefinition = {
       ],
       outboxTable: outbox,
       inboxTable: inbox,
+      check: () => checkStockInvariants(database.db),
       async seed() {
         const created = await seedCatalog(deps);
         if (created.length > 0) logger.info({ skus: created }, "demo catalog created");

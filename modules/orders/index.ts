@@ -2,6 +2,7 @@ import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import { on } from "../../src/platform/messaging/consumer.ts";
 import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { ProductUpserted, StockRejected, StockReserved } from "../inventory/contract.ts";
+import { checkOrderInvariants } from "./application/check-order-invariants.ts";
 import { confirmOrder } from "./application/confirm-order.ts";
 import { recordCatalogEntry } from "./application/record-catalog-entry.ts";
 import { rejectOrder } from "./application/reject-order.ts";
@@ -34,6 +35,7 @@ export const ordersModule: ModuleDefinition = {
       migrationsFolder,
       outboxTable: outbox,
       inboxTable: inbox,
+      check: ({ settleMs }) => checkOrderInvariants(database.db, settleMs),
       routes: ordersRoutes({ ...deps, authSecret }),
       handlers: [
         on(ProductUpserted, (data, ctx) => recordCatalogEntry(deps, ctx, data)),

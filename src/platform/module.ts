@@ -22,6 +22,14 @@ export interface ShopModule {
   start?(): Promise<void>;
   /** Called during graceful shutdown, after consumers stopped and before the database closes. */
   stop?(): Promise<void>;
+  /** The module's invariants for `shop check`; `settleMs` is how long in-flight work may take. */
+  check?(options: { settleMs: number }): Promise<InvariantCheck[]>;
+}
+
+/** One invariant `shop check` verified: what it is and every violation found (none = holds). */
+export interface InvariantCheck {
+  name: string;
+  violations: string[];
 }
 
 /** What every module factory receives; modules add their own extra ports next to it. */

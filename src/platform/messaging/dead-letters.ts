@@ -24,7 +24,7 @@ export async function listDeadLetters(target: DeadLetterTarget): Promise<DeadLet
     const seen: DeadLetter[] = [];
     // Unacked messages are not handed out again on this channel, so this visits each one once;
     // closing the channel (in withDlq) puts them all back.
-    for (let message = await ch.basicGet(dlq); message; message = await ch.basicGet(dlq)) seen.push(describe(message));
+    for (let message = await ch.basicGet(dlq, { noAck: false }); message; message = await ch.basicGet(dlq, { noAck: false })) seen.push(describe(message));
     return seen;
   });
 }
@@ -39,7 +39,7 @@ export async function replayDeadLetters(target: DeadLetterTarget, ids?: string[]
   return withDlq(target, async (ch, dlq) => {
     await ch.confirmSelect();
     const replayed: DeadLetter[] = [];
-    for (let message = await ch.basicGet(dlq); message; message = await ch.basicGet(dlq)) {
+    for (let message = await ch.basicGet(dlq, { noAck: false }); message; message = await ch.basicGet(dlq, { noAck: false })) {
       const letter = describe(message);
       if (ids && ids.length > 0 && !ids.includes(letter.messageId ?? "")) continue;
       const { [DEAD_LETTER_REASON_HEADER]: _reason, [RETRY_COUNT_HEADER]: _retries, "x-death": _death, ...headers } =
@@ -53,6 +53,11 @@ export async function replayDeadLetters(target: DeadLetterTarget, ids?: string[]
     }
     return replayed;
   });
+}
+
+/** How many messages wait in the module's DLQ. */
+export async function countDeadLetters(target: DeadLetterTarget): Promise<number> {
+  return withDlq(target, async (ch, dlq) => (await ch.queueDeclare(dlq, { passive: true })).messageCount);
 }
 
 async function withDlq<T>(target: DeadLetterTarget, work: (ch: AMQPChannel, dlq: string) => Promise<T>): Promise<T> {

@@ -1,0 +1,50 @@
+import type { Config } from "./config.ts";
+import { prepare } from "./app.ts";
+import type { Logger } from "./platform/logger.ts";
+import { countDeadLetters } from "./platform/messaging/dead-letters.ts";
+import { checkOutboxDrains } from "./platform/messaging/outbox-check.ts";
+import type { InvariantCheck } from "./platform/module.ts";
+
+export interface CheckReport {
+  checks: InvariantCheck[];
+  /** Messages parked per module: not a broken invariant, but events waiting for an operator. */
+  deadLetters: Record<string, number | string>;
+  ok: boolean;
+}
+
+/**
+ * `shop check`: the reconciliation run against the live data of the selected modules — stock matches
+ * reservations, nothing negative, no order stuck without its event, no outbox that does not drain.
+ */
+export async function runChecks(config: Config, logger: Logger, settleMs: number): Promise<CheckReport> {
+  const { database, modules } = await prepare(config, logger);
+  try {
+    const checks: InvariantCheck[] = [];
+    const deadLetters: CheckReport["deadLetters"] = {};
+    for (const module of modules) {
+      checks.push(await checkOutboxDrains(database.db, module.name, module.outboxTable, settleMs));
+      checks.push(...((await module.check?.({ settleMs })) ?? []));
+      if (module.handlers.length > 0) {
+        deadLetters[module.name] = await countDeadLetters({ amqpUrl: config.amqpUrl, prefix: config.amqpPrefix, module: module.name }).catch(
+          (error: Error) => `unknown (${error.message})`,
+        );
+      }
+    }
+    return { checks, deadLetters, ok: checks.every((c) => c.violations.length === 0) };
+  } finally {
+    await database.close();
+  }
+}
+
+export function formatReport(report: CheckReport): string {
+  const lines = report.checks.flatMap((check) => [
+    `${check.violations.length === 0 ? "ok  " : "FAIL"}  ${check.name}`,
+    ...check.violations.slice(0, 20).map((v) => `        - ${v}`),
+    ...(check.violations.length > 20 ? [`        ... and ${check.violations.length - 20} more`] : []),
+  ]);
+  for (const [module, parked] of Object.entries(report.deadLetters)) {
+    lines.push(`info  ${module}: ${parked} message(s) parked in the dead-letter queue${parked ? " (shop dlq list " + module + ")" : ""}`);
+  }
+  lines.push(report.ok ? "all invariants hold" : `${report.checks.filter((c) => c.violations.length > 0).length} invariant(s) violated`);
+  return lines.join("\n");
+}

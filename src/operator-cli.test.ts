@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ProductUpserted } from "../modules/inventory/contract.ts";
+import { createEnvelope } from "./platform/messaging/envelope.ts";
+import { DEAD_LETTER_REASON_HEADER } from "./platform/messaging/consumer.ts";
+import { openDatabase } from "./platform/db.ts";
+import { createTestDatabase } from "./test-support/database.ts";
+import { eventually } from "./test-support/eventually.ts";
+import { publishRaw } from "./test-support/broker.ts";
+import { runCli } from "./test-support/process.ts";
+import { admin, alice, startTestShop, testEnv, type TestShop } from "./test-support/shop.ts";
+
+// The operator's commands, run as the real CLI against a live shop: `shop check` and `shop dlq`.
+let shop: TestShop;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  shop = await startTestShop("operator");
+  env = testEnv(shop.database, shop.prefix);
+});
+afterAll(async () => {
+  await shop?.close();
+});
+
+const sql = () => shop.shop.database.sql;
+
+async function confirmedOrder(): Promise<{ sku: string; orderId: string }> {
+  const sku = `OPS-${crypto.randomUUID().slice(0, 8)}`;
+  const put = await shop.request(`/products/${sku}`, { method: "PUT", as: admin, json: { name: sku, priceCents: 100, stock: 5 } });
+  expect(put.status).toBe(201);
+  const placed = await eventually(() => shop.request("/orders", { method: "POST", as: alice, json: { items: [{ sku, quantity: 2 }] } }), {
+    accept: (r) => r.status === 201,
+    what: "orders to know the product",
+  });
+  const { id } = (await placed.json()) as { id: string };
+  await eventually(async () => ((await (await shop.request(`/orders/${id}`, { as: alice })).json()) as { status: string }).status, {
+    accept: (s) => s === "confirmed",
+  });
+  return { sku, orderId: id };
+}
+
+describe("shop check", () => {
+  test("when the shop is consistent, then check reports every invariant as holding and exits 0", async () => {
+    await confirmedOrder();
+    const result = await runCli(["check", "--settle", "0s"], env);
+    expect(result.stdout).toContain("ok    inventory: reserved equals the sum of open reservations");
+    expect(result.stdout).toContain("all invariants hold");
+    expect(result.code).toBe(0);
+  });
+
+  test("when a product's reserved count drifts from its reservations, then check names the sku and exits 1", async () => {
+    const { sku } = await confirmedOrder();
+    await sql()`update inventory.products set reserved = reserved + 1 where sku = ${sku}`;
+    try {
+      const result = await runCli(["check", "--settle", "0s"], env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(`${sku}: reserved 3, held reservations add up to 2`);
+    } finally {
+      await sql()`update inventory.products set reserved = reserved - 1 where sku = ${sku}`;
+    }
+  });
+
+  test("when a pending order's event was sent but no answer came, then check reports the order as stuck", async () => {
+    const [row] = await sql()<{ id: string }[]>`
+      insert into orders.orders (id, customer_id, customer_email, status, total_cents, currency, version, created_at, updated_at)
+      values (gen_random_uuid(), 'ghost', 'ghost@example.com', 'pending', 0, 'EUR', 1, now() - interval '1 hour', now() - interval '1 hour')
+      returning id`;
+    try {
+      const result = await runCli(["check", "--settle", "60s"], env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(`order ${row!.id} is still pending`);
+    } finally {
+      await sql()`delete from orders.orders where id = ${row!.id}`;
+    }
+  });
+
+  test("when an outbox event stays unsent beyond the settle time, then check reports the outbox as stuck", async () => {
+    // A database whose shop is not running, so no relay drains it: the event stays where it is.
+    const idle = await createTestDatabase("operator_idle");
+    const idleEnv = testEnv(idle, shop.prefix);
+    try {
+      expect((await runCli(["migrate"], idleEnv)).code).toBe(0);
+      const handle = openDatabase(idle.url);
+      await handle.sql`insert into inventory.outbox (id, name, envelope, created_at)
+        values (${Bun.randomUUIDv7()}, 'inventory.stock-reserved', '{}'::jsonb, now() - interval '2 minutes')`;
+      await handle.close();
+      const result = await runCli(["check", "--settle", "60s"], idleEnv);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("FAIL  inventory: outbox drains");
+      expect(result.stdout).toContain("1 event(s) unsent for over 60000 ms");
+      expect(result.stdout).toContain("ok    orders: outbox drains");
+    } finally {
+      await idle.drop();
+    }
+  });
+
+  test("when --settle is not a duration, then check says so and exits 2", async () => {
+    const result = await runCli(["check", "--settle", "soon"], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--settle takes a duration");
+  });
+});
+
+describe("shop dlq", () => {
+  test("when a poison message is parked, then dlq list shows it with its reason and leaves it parked", async () => {
+    await publishRaw(shop.shop.broker.names.events, ProductUpserted.name, "{definitely not json");
+    const listed = await eventually(() => runCli(["dlq", "list", "orders"], env), {
+      accept: (r) => r.stdout.includes("invalid JSON"),
+      what: "the parked message in the list",
+    });
+    expect(listed.code).toBe(0);
+    const again = await runCli(["dlq", "list", "orders"], env);
+    expect(again.stdout).toContain("invalid JSON");
+  });
+
+  test("when a parked message is replayed after the cause is fixed, then the module applies it and the DLQ no longer holds it", async () => {
+    // A valid event parked by hand (as if its handler had failed until a fix was deployed).
+    const sku = `REPLAY-${crypto.randomUUID().slice(0, 8)}`;
+    const envelope = createEnvelope(ProductUpserted, { sku, name: "Replayed", priceCents: 700, currency: "EUR", active: true }, "inventory", {
+      correlationId: "replay-test",
+    });
+    await publishRaw("", shop.shop.broker.names.dlq("orders"), JSON.stringify(envelope), {
+      messageId: envelope.id,
+      type: envelope.name,
+      headers: { [DEAD_LETTER_REASON_HEADER]: "handler failed after 3 attempts: simulated outage" },
+    });
+    const before = await runCli(["dlq", "list", "orders"], env);
+    expect(before.stdout).toContain(envelope.id);
+
+    const replay = await runCli(["dlq", "replay", "orders", "--id", envelope.id], env);
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain(envelope.id);
+
+    // orders now knows the product: an order for it is priced at 700.
+    const placed = await eventually(() => shop.request("/orders", { method: "POST", as: alice, json: { items: [{ sku, quantity: 1 }] } }), {
+      accept: (r) => r.status === 201,
+      what: "orders to have applied the replayed event",
+    });
+    expect(((await placed.json()) as { totalCents: number }).totalCents).toBe(700);
+    const after = await runCli(["dlq", "list", "orders"], env);
+    expect(after.stdout).not.toContain(envelope.id);
+  });
+
+  test("when the module name is unknown, then dlq says how to call it and exits 2", async () => {
+    const result = await runCli(["dlq", "list", "payments"], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("usage: shop dlq list|replay");
+  });
+});
