@@ -32,6 +32,9 @@ export function openDatabase(url: string, options: { max?: number; applicationNa
     onnotice: () => {},
     // Fail fast when the server is gone instead of queueing requests behind a dead socket.
     connect_timeout: 5,
+    // postgres.js waits this long (seconds) before reconnecting after a failure, up to 20 s by default:
+    // after a database restart that would hold queries (and the LISTEN connection) back for no reason.
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 2),
     idle_timeout: 30,
     connection: { application_name: options.applicationName ?? "shop" },
   });
