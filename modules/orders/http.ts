@@ -3,6 +3,7 @@ import { Elysia, t, type Static } from "elysia";
 import type { Executor } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin, requireUser, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
+import { UnprocessableError } from "../../src/platform/http/errors.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import type { Logger } from "../../src/platform/logger.ts";
@@ -182,7 +183,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
         return orderBody(await cancelOrder(deps, { orderId: params.id, viewer, reason: body?.reason, correlationId }));
       },
       {
-        transform: signedIn,
+        transform: [signedIn, objectOrNoBody],
         params: OrderIdParams,
         body: CancelBody,
         response: { 200: OrderBody, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
@@ -219,6 +220,18 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
 // it, not even which fields it wants.
 function signedIn({ principal }: { principal: Principal | null }): void {
   requireUser(principal);
+}
+
+// Elysia validates an optional body only when it is a non-empty object: `5`, `"x"`, `[1]` or a text/plain
+// body would skip validation and the cancel go through as if no body had been sent.
+function objectOrNoBody({ body }: { body: unknown }): void {
+  if (body === undefined) return;
+  const prototype = body !== null && typeof body === "object" ? Object.getPrototypeOf(body) : undefined;
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw new UnprocessableError("REQUEST.BODY_NOT_OBJECT", "The body, when there is one, must be a JSON object.", {
+      errors: [{ in: "body", field: "", message: "Expected object" }],
+    });
+  }
 }
 
 function adminOnly({ principal }: { principal: Principal | null }): void {

@@ -1,5 +1,7 @@
+import { Value } from "@sinclair/typebox/value";
 import type { Executor } from "../../../src/platform/db.ts";
 import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { Sku } from "../contract.ts";
 import type { ProductRepository, ProductRow } from "../infrastructure/product-repository.ts";
 
 export interface ListProductsDeps {
@@ -33,8 +35,9 @@ export function encodeCursor(sku: string): string {
 
 function decodeCursor(cursor: string): string {
   const sku = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-  // Round-tripping rejects text that merely looks like base64url (and empty or garbled payloads).
-  if (sku === "" || encodeCursor(sku) !== cursor) {
+  // Round-tripping rejects text that merely looks like base64url (and empty or garbled payloads); the sku
+  // check, a payload no page could end at (e.g. "AA" is a NUL character, which PostgreSQL refuses to compare).
+  if (sku === "" || encodeCursor(sku) !== cursor || !Value.Check(Sku, sku)) {
     throw new UnprocessableError("INVENTORY.INVALID_CURSOR", "The cursor is not one this API handed out.", {
       errors: [{ in: "query", field: "/cursor", message: "Unknown cursor" }],
     });

@@ -16,6 +16,9 @@ test("when a cursor was not issued by us, then it decodes to nothing", () => {
     "abc",
     forged({ t: "yesterday", id: position.id }),
     forged({ t: position.createdAt.toISOString(), id: "1; drop table" }),
+    // Real dates PostgreSQL's timestamptz cannot take: a 500 if they reached the query.
+    forged({ t: "+275760-09-13T00:00:00.000Z", id: position.id }),
+    forged({ t: "0000-01-01T00:00:00.000Z", id: position.id }),
     forged([1, 2]),
     forged(null),
   ]) {

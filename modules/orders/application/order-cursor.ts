@@ -24,5 +24,8 @@ export function decodeCursor(cursor: string): OrderPosition | undefined {
   if (typeof t !== "string" || typeof id !== "string" || !UUID.test(id)) return undefined;
   const createdAt = new Date(t);
   if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== t) return undefined;
+  // JavaScript dates reach ±275760 years; PostgreSQL's timestamptz refuses years past 9999 in this notation.
+  const year = createdAt.getUTCFullYear();
+  if (year < 1 || year > 9999) return undefined;
   return { createdAt, id };
 }

@@ -69,6 +69,8 @@ export interface ProblemContext {
   requestId: string;
   /** The request path; RFC 9457 `instance`. */
   instance?: string;
+  /** Where a ValidationError of type "property" really was (see `locateDecodeFailure`). */
+  decodeFailure?: { in: string; field: string };
 }
 
 const DOMAIN_STATUS: [new (...args: never[]) => DomainError, number][] = [
@@ -105,8 +107,8 @@ export function errorToProblem(error: unknown, context: ProblemContext): Respons
     return problemResponse(422, {
       type: `${TYPE_BASE}validation`,
       title: "Request validation failed",
-      detail: `The request ${error.type} has invalid fields.`,
-      errors: fieldErrors(error),
+      detail: `The request ${partName(error.type, context.decodeFailure)}has invalid fields.`,
+      errors: context.decodeFailure ? fieldErrors(error).map((e) => ({ ...e, ...context.decodeFailure })) : fieldErrors(error),
       ...common,
     });
   }
@@ -143,6 +145,12 @@ export function errorToProblem(error: unknown, context: ProblemContext): Respons
     );
   }
   return internalError(common);
+}
+
+// "The request query has…"; a "property" error that could not be located says only "The request has…".
+function partName(type: string, located: { in: string } | undefined): string {
+  if (located) return `${located.in} `;
+  return type === "property" ? "" : `${type} `;
 }
 
 function internalError(common: { instance: string | undefined; requestId: string }): Response {

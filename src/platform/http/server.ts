@@ -1,10 +1,13 @@
-import { Elysia, type AnyElysia } from "elysia";
+import { Elysia, ValidationError, type AnyElysia } from "elysia";
 import type { Logger } from "../logger.ts";
 import { authPlugin } from "./auth.ts";
 import { docs } from "./docs.ts";
 import { healthRoutes, type ReadinessCheck } from "./health.ts";
+import { parseJsonBody } from "./json-body.ts";
+import { refuseNulCharacters } from "./nul-characters.ts";
 import { errorToProblem } from "./problem.ts";
 import { requestContext, requestIds } from "./request-context.ts";
+import { locateDecodeFailure, type ValidatedParts } from "./validation-errors.ts";
 
 /** Largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -28,7 +31,9 @@ const startedAt = new WeakMap<Request, number>();
  */
 export function createHttpApp(options: HttpAppOptions) {
   const { logger } = options;
-  return (
+  // The root's route table, read by the error handler to locate a bound broken by a decoded number.
+  const table: { routes?: () => readonly RouteEntry[] } = {};
+  const app = (
     new Elysia({
       serve: {
         // Bun refuses a larger body itself with a bare 413 (no problem+json: it answers before
@@ -45,15 +50,20 @@ export function createHttpApp(options: HttpAppOptions) {
       })
       // Elysia runs the root's error hooks for routes of every router used after this line, and
       // for requests that match no route at all.
-      .onError(({ error, request, set }) => {
+      .onError((context) => {
+        const { error, request, set } = context;
         const { requestId } = requestIds(request);
         const path = new URL(request.url).pathname;
-        const response = errorToProblem(error, { requestId, instance: path });
+        const decodeFailure =
+          error instanceof ValidationError && error.type === "property" ? locateDecodeFailure(validatedParts(table.routes?.() ?? [], context)) : undefined;
+        const response = errorToProblem(error, { requestId, instance: path, decodeFailure });
         if (response.status >= 500) logger.error({ err: error, requestId, method: request.method, path }, "request failed");
         // Elysia leaves set.status at 500 for errors without a `status`; the access log reads it.
         set.status = response.status;
         return response;
       })
+      // JSON bodies: malformed → 400 even where the body is optional; absurd nesting → 400 before validation.
+      .onParse(parseJsonBody)
       .onAfterResponse(({ request, set, response }) => {
         const status = response instanceof Response ? response.status : Number(set.status ?? 200);
         const started = startedAt.get(request);
@@ -69,9 +79,34 @@ export function createHttpApp(options: HttpAppOptions) {
       })
       .use(docs({ version: options.version }))
       .use(healthRoutes(options.readiness))
+      // For the routes added after this line (not health and docs, which read no input), after validation and the
+      // routes' own auth checks (transform): text PostgreSQL cannot store → 422 naming the field, not a 500.
+      .onBeforeHandle(({ body, query, params }) => refuseNulCharacters({ body, query, params }))
       // Last, so health and docs stay reachable with a broken Authorization header.
       .use(authPlugin(options.authSecret))
   );
+  table.routes = () => app.routes;
+  return app;
+}
+
+interface RouteEntry {
+  method: string;
+  path: string;
+  hooks: Partial<Record<keyof ValidatedParts, unknown>>;
+}
+
+/** The schemas of the route this request matched, with the values Elysia checked against them. */
+function validatedParts(
+  routes: readonly RouteEntry[],
+  context: { request: Request; route?: string; headers?: unknown; params?: unknown; query?: unknown; body?: unknown },
+): ValidatedParts {
+  const hooks = routes.find((r) => r.method === context.request.method && r.path === context.route)?.hooks ?? {};
+  return {
+    headers: { schema: hooks.headers, value: context.headers },
+    params: { schema: hooks.params, value: context.params },
+    query: { schema: hooks.query, value: context.query },
+    body: { schema: hooks.body, value: context.body },
+  };
 }
 
 export type HttpApp = ReturnType<typeof createHttpApp>;

@@ -1,3 +1,5 @@
+import { Kind } from "@sinclair/typebox";
+import { TransformDecodeError, Value } from "@sinclair/typebox/value";
 import type { ValidationError } from "elysia";
 
 /** One bad input field: where it is (`in`), which one (a JSON Pointer, "" for the whole part) and what is wrong. */
@@ -66,9 +68,31 @@ function describeUnion(raw: RawValueError): string {
 
 // Elysia's t.Integer/t.Numeric/t.Number decode a string and then check bounds; when that check fails
 // Elysia rethrows the inner ValidationError of type "property" (compose.ts coerceTransformDecodeError),
-// which no longer knows which part or field it was. "request" and "" are all that can honestly be said.
+// which no longer knows which part or field it was: `locateDecodeFailure` finds it again when it can,
+// else "request" and "" are all that can honestly be said.
 function part(type: string): string {
   return type === "property" ? "request" : type;
+}
+
+/** What Elysia validated of a request, part by part: the route's schema and the value it checked. */
+export type ValidatedParts = Partial<Record<"headers" | "params" | "query" | "body", { schema: unknown; value: unknown }>>;
+
+/**
+ * The part and field of a "property" ValidationError (a bound of t.Integer/t.Numeric broken by a decoded
+ * string, e.g. `?limit=0`): decodes each part again with the route's own schema, and TypeBox's
+ * TransformDecodeError, unlike what Elysia rethrows, keeps the path. Undefined when no part fails that way.
+ */
+export function locateDecodeFailure(parts: ValidatedParts): { in: string; field: string } | undefined {
+  for (const [name, entry] of Object.entries(parts)) {
+    const schema = entry?.schema;
+    if (schema === null || typeof schema !== "object" || !(Kind in schema)) continue;
+    try {
+      Value.Decode(schema as never, entry.value);
+    } catch (error) {
+      if (error instanceof TransformDecodeError) return { in: name, field: pointer(error.path) };
+    }
+  }
+  return undefined;
 }
 
 // TypeBox paths are JSON Pointers already; Standard Schema ones are arrays or dotted strings.
