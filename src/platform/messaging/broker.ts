@@ -89,7 +89,17 @@ export class Broker {
   async publish(exchange: string, routingKey: string, body: string | Uint8Array | null, properties: AMQPProperties): Promise<void> {
     const ch = this.confirmChannel;
     if (!ch || ch.closed || !this.connection.connected) throw new Error(`RabbitMQ is not connected (${this.connection.address})`);
-    await ch.basicPublish(exchange, routingKey, body, { deliveryMode: 2, ...properties });
+    const internals = ch as unknown as ConfirmInternals;
+    const before = internals.confirmId;
+    const published = ch.basicPublish(exchange, routingKey, body, { deliveryMode: 2, ...properties });
+    // The confirm id this publish registered (synchronously, before its first await), if it got that far.
+    const tag = before !== undefined && internals.confirmId === before + 1 ? before : undefined;
+    try {
+      await published;
+    } catch (error) {
+      dropOrphanedConfirm(ch, tag);
+      throw error;
+    }
   }
 
   /** A fresh channel for one-off operations (inspecting a DLQ, tests). The caller closes it. */
@@ -108,6 +118,28 @@ export class Broker {
   async stop(): Promise<void> {
     await this.connection.stop();
   }
+}
+
+/** What amqp-client 4.1.1 keeps, unexported, about a confirm channel's publishes awaiting their confirm. */
+interface ConfirmInternals {
+  confirmId?: number;
+  unconfirmedPublishes?: Array<[number, unknown, unknown]>;
+}
+
+/**
+ * amqp-client 4.1.1 `basicPublish` registers the publish's confirm before writing its frames and chains it
+ * only when the write succeeds (`sendFrames.then(() => wait4Confirm)`). When the write fails — the broker
+ * (or the network) already ended the socket — the publish rejects with the write error, and the confirm it
+ * registered is left with no listener; the socket's close then rejects it, an unhandled rejection that ends
+ * the Bun process (seen in src/faults/broker-outage.test.ts). A publish that rejected can no longer be waited
+ * for, so its confirm is removed here before the close gets to it. `tag` is the confirm id that publish took
+ * (none when it failed before registering one: then nothing is removed).
+ */
+function dropOrphanedConfirm(ch: AMQPChannel, tag: number | undefined): void {
+  const pending = (ch as unknown as ConfirmInternals).unconfirmedPublishes;
+  if (tag === undefined || !Array.isArray(pending)) return;
+  const index = pending.findIndex(([pendingTag]) => pendingTag === tag);
+  if (index >= 0) pending.splice(index, 1);
 }
 
 export function envelopeProperties(envelope: Envelope): AMQPProperties {

@@ -87,13 +87,16 @@ export class MessageConsumer {
     const invalid = checkData(handler.event, envelope.data);
     if (invalid) return this.park(message, invalid);
 
+    let applied: boolean;
     try {
-      const applied = await this.apply(handler, envelope);
-      logger.debug({ module, event: envelope.name, messageId: envelope.id, duplicate: !applied }, "event handled");
-      await message.ack();
+      applied = await this.apply(handler, envelope);
     } catch (error) {
-      await this.retry(message, envelope, error);
+      return this.retry(message, envelope, error);
     }
+    logger.debug({ module, event: envelope.name, messageId: envelope.id, duplicate: !applied }, "event handled");
+    // Outside the try: the effect is committed, so a failed ack (connection lost) is no handler failure to
+    // retry — the broker redelivers the message and the inbox turns it into a no-op.
+    await message.ack();
   }
 
   /** Returns false when the inbox already had this message (a redelivery): nothing is done again. */

@@ -37,9 +37,14 @@ export async function listDeadLetters(target: DeadLetterTarget): Promise<DeadLet
 export async function replayDeadLetters(target: DeadLetterTarget, ids?: string[]): Promise<DeadLetter[]> {
   const names = topologyNames(target.prefix);
   return withDlq(target, async (ch, dlq) => {
+    // Only what is parked now: a replayed message that fails again is parked again behind these, and reading
+    // until the queue is empty would replay it again and again for as long as the module keeps up.
+    const { messageCount } = await ch.queueDeclare(dlq, { passive: true });
     await ch.confirmSelect();
     const replayed: DeadLetter[] = [];
-    for (let message = await ch.basicGet(dlq, { noAck: false }); message; message = await ch.basicGet(dlq, { noAck: false })) {
+    for (let seen = 0; seen < messageCount; seen++) {
+      const message = await ch.basicGet(dlq, { noAck: false });
+      if (!message) break;
       const letter = describe(message);
       if (ids && ids.length > 0 && !ids.includes(letter.messageId ?? "")) continue;
       const { [DEAD_LETTER_REASON_HEADER]: _reason, [RETRY_COUNT_HEADER]: _retries, "x-death": _death, ...headers } =
