@@ -11,7 +11,7 @@ COPY package.json package-lock.json ./
 # bun reads package-lock.json; --production: building needs no dev tool (the image's bun compiles).
 RUN bun install --frozen-lockfile --production --ignore-scripts
 COPY tsconfig.json ./
-COPY scripts/build.ts scripts/build.ts
+COPY scripts/build.ts scripts/patch-dependencies.mjs scripts/
 COPY src src
 COPY modules modules
 COPY drizzle drizzle

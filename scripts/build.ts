@@ -16,6 +16,8 @@
  */
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+// Fixes installed dependencies first (idempotent): installs that skipped scripts (the Dockerfile's) get them too.
+import "./patch-dependencies.mjs";
 
 const root = resolve(import.meta.dir, "..");
 const args = process.argv.slice(2);
