@@ -6,6 +6,7 @@ import { deleteBrokerObjects, testPrefix } from "./test-support/broker.ts";
 import { createTestDatabase, type TestDatabase } from "./test-support/database.ts";
 import { eventually } from "./test-support/eventually.ts";
 import { httpRequest, listening, runCli, spawnCli, spawnShop, stopAllProcesses, type ShopProcess } from "./test-support/process.ts";
+import { assertSettled } from "./test-support/settlement.ts";
 import { TcpProxy } from "./test-support/tcp-proxy.ts";
 import { admin, alice, TEST_AUTH_SECRET, TEST_RETRY_DELAYS_MS, testEnv } from "./test-support/shop.ts";
 
@@ -198,16 +199,25 @@ describe("stopping", () => {
       const stored = await query(database.url, (sql) => sql<{ id: string }[]>`select id from orders.orders where id = any(${accepted})`);
       expect(stored.map((r) => r.id).sort()).toEqual([...accepted].sort());
 
-      // A new process on the same database and queues finishes whatever was still on its way.
+      // A new process on the same database and queues finishes whatever was still on its way: every accepted
+      // order final, each event applied once, stock exactly what the confirmed orders hold, `shop check` clean.
       const second = await spawnShop(env);
-      const final = await eventually(
-        () => query(database.url, (sql) => sql<{ status: string }[]>`select status from orders.orders where id = any(${accepted})`),
-        { accept: (rows) => rows.every((r) => r.status === "confirmed" || r.status === "rejected"), timeoutMs: 30_000, what: "every accepted order to be final" },
-      );
-      const confirmed = final.filter((r) => r.status === "confirmed").length;
-      expect(confirmed).toBe(Math.min(STOCK, accepted.length));
-      const product = (await (await httpRequest(second.baseUrl, `/products/${sku}`)).json()) as { reserved: number };
-      expect(product.reserved).toBe(confirmed);
+      const sql = postgres(database.url, { max: 2, onnotice: () => {} });
+      try {
+        const settled = await assertSettled({
+          label: "graceful stop (SIGTERM under load)",
+          sql,
+          env,
+          prefix,
+          acceptedIds: accepted,
+          placed: statuses.length + 1,
+          initialStock: { [sku]: STOCK },
+          faults: "SIGTERM ×1 mid-burst, restarted",
+        });
+        expect(settled.statuses.confirmed).toBe(Math.min(STOCK, accepted.length));
+      } finally {
+        await sql.end();
+      }
       expect(await second.stop()).toBe(0);
     },
     60_000,
