@@ -12,6 +12,7 @@ import { createHttpApp, drainHttp } from "./platform/http/server.ts";
 import { inventoryModule } from "../modules/inventory/index.ts";
 import { ordersModule } from "../modules/orders/index.ts";
 import { notificationModule } from "../modules/notification/index.ts";
+import packageJson from "../package.json" with { type: "json" };
 
 /** Every module this binary knows; MODULES picks which of them run in this process. */
 export const MODULES: Record<ModuleName, ModuleDefinition<any>> = {
@@ -94,6 +95,7 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
   const http = createHttpApp({
     logger,
     authSecret: config.authSecret,
+    version: packageJson.version,
     readiness: {
       postgres: async () => {
         await database.db.execute(sql`select 1`);

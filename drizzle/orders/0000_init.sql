@@ -6,6 +6,7 @@ CREATE TABLE "orders"."catalog" (
 	"price_cents" bigint NOT NULL,
 	"currency" text NOT NULL,
 	"active" boolean NOT NULL,
+	"version" integer,
 	"updated_at" timestamp with time zone NOT NULL,
 	CONSTRAINT "catalog_price_not_negative" CHECK ("orders"."catalog"."price_cents" >= 0),
 	CONSTRAINT "catalog_currency_iso" CHECK ("orders"."catalog"."currency" ~ '^[A-Z]{3}$')

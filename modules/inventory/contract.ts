@@ -23,6 +23,11 @@ export const ProductUpserted = defineEvent(
     priceCents: t.Integer({ minimum: 0 }),
     currency: t.String({ pattern: "^[A-Z]{3}$" }),
     active: t.Boolean(),
+    /**
+     * Grows by one with every catalog change of this sku. Optional for compatibility with events sent
+     * before it existed; a consumer keeping a copy keeps the highest version it has seen.
+     */
+    version: t.Optional(t.Integer({ minimum: 1 })),
   }),
 );
 

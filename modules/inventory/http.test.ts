@@ -66,7 +66,7 @@ describe("PUT /products/:sku", () => {
       version: 1,
     });
     expect((await emitted(inventory, ProductUpserted)).filter((e) => e.sku === sku)).toEqual([
-      { sku, name: "Black mug", priceCents: 1250, currency: "EUR", active: true },
+      { sku, name: "Black mug", priceCents: 1250, currency: "EUR", active: true, version: 1 },
     ]);
     const [row] = await inventory.database.db.select().from(outbox).where(sql`${outbox.envelope} -> 'data' ->> 'sku' = ${sku}`);
     expect(row?.envelope).toMatchObject({ name: "inventory.product-upserted", source: "inventory", correlationId });
@@ -89,6 +89,7 @@ describe("PUT /products/:sku", () => {
       priceCents: 1500,
       currency: "USD",
       active: false,
+      version: 2,
     });
   });
 

@@ -94,6 +94,15 @@ describe("inventory.product-upserted", () => {
     const [row] = await database.db.select().from(catalog).where(eq(catalog.sku, sku));
     expect(row?.priceCents).toBe(2500);
   });
+
+  test("when two changes made in the same millisecond arrive out of order, then inventory's higher version wins", async () => {
+    const sku = `SKU-${unique()}`;
+    const at = new Date();
+    await deliver(ProductUpserted, { sku, name: "Tee", priceCents: 3100, currency: "EUR", active: true, version: 3 }, at);
+    await deliver(ProductUpserted, { sku, name: "Tee", priceCents: 2900, currency: "EUR", active: true, version: 2 }, at);
+    const [row] = await database.db.select().from(catalog).where(eq(catalog.sku, sku));
+    expect(row).toMatchObject({ priceCents: 3100, version: 3 });
+  });
 });
 
 describe("inventory.stock-reserved", () => {

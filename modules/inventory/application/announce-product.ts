@@ -12,7 +12,14 @@ export async function announceProduct(outbox: Outbox, tx: Executor, product: Pro
   await outbox.add(
     tx,
     ProductUpserted,
-    { sku: product.sku, name: product.name, priceCents: product.priceCents, currency: product.currency, active: product.active },
+    {
+      sku: product.sku,
+      name: product.name,
+      priceCents: product.priceCents,
+      currency: product.currency,
+      active: product.active,
+      version: product.version,
+    },
     meta,
   );
 }

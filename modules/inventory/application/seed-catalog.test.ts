@@ -33,6 +33,6 @@ describe("seeding the demo catalog", () => {
     const announced = await emitted(inventory, ProductUpserted);
     expect(announced.map((e) => e.sku).sort()).toEqual(DEMO_CATALOG.map((p) => p.sku).sort());
     const mug = DEMO_CATALOG.find((p) => p.sku === "MUG-WHITE")!;
-    expect(announced).toContainEqual({ sku: mug.sku, name: mug.name, priceCents: mug.priceCents, currency: "EUR", active: true });
+    expect(announced).toContainEqual({ sku: mug.sku, name: mug.name, priceCents: mug.priceCents, currency: "EUR", active: true, version: 1 });
   });
 });

@@ -5,10 +5,9 @@ import type { ProductUpserted } from "../../inventory/contract.ts";
 import type { CatalogRepository } from "../infrastructure/catalog-repository.ts";
 
 /**
- * inventory.product-upserted: keeps the local price copy up to date. The event carries no version,
- * so the time inventory made the change (the envelope's occurredAt) orders the updates: an older
- * event arriving late (after a retry) does not overwrite a newer price. Placed orders keep the
- * prices they were placed with.
+ * inventory.product-upserted: keeps the local price copy up to date. inventory's product version, then
+ * the time it made the change (the envelope's occurredAt), order the updates: an older event arriving
+ * late (after a retry) does not overwrite a newer price. Placed orders keep the prices they were placed with.
  */
 export async function recordCatalogEntry(
   deps: { catalog: CatalogRepository; logger: Logger },

@@ -6,19 +6,27 @@ import { catalog } from "./schema.ts";
 /** The orders module's local price list, kept from inventory.product-upserted. */
 export const catalogRepository = {
   /**
-   * Stores the product as of `changedAt` (when inventory changed it). An event older than the stored
-   * row is ignored: retries and redeliveries can reorder events, and an old price must not win.
+   * Stores the product as of inventory's `version` of it, then `changedAt` (when inventory changed it):
+   * an event older than the stored row is ignored — retries and redeliveries can reorder events, and an
+   * old price must not win. The version decides even for two changes within the same millisecond.
    * Returns whether the row changed.
    */
-  async upsert(tx: Executor, entry: CatalogEntry, changedAt: Date): Promise<boolean> {
-    const fields = { name: entry.name, priceCents: entry.priceCents, currency: entry.currency, active: entry.active, updatedAt: changedAt };
+  async upsert(tx: Executor, entry: CatalogEntry & { version?: number }, changedAt: Date): Promise<boolean> {
+    const fields = {
+      name: entry.name,
+      priceCents: entry.priceCents,
+      currency: entry.currency,
+      active: entry.active,
+      version: entry.version ?? null,
+      updatedAt: changedAt,
+    };
     const written = await tx
       .insert(catalog)
       .values({ sku: entry.sku, ...fields })
       .onConflictDoUpdate({
         target: catalog.sku,
         set: fields,
-        setWhere: sql`${catalog.updatedAt} <= excluded.updated_at`,
+        setWhere: sql`(coalesce(${catalog.version}, 0), ${catalog.updatedAt}) <= (coalesce(excluded.version, 0), excluded.updated_at)`,
       })
       .returning({ sku: catalog.sku });
     return written.length > 0;

@@ -21,7 +21,9 @@ export const catalog = ordersSchema.table(
     priceCents: cents("price_cents").notNull(),
     currency: text("currency").notNull(),
     active: boolean("active").notNull(),
-    /** When inventory made the change (the event's occurredAt): an older event never overwrites a newer one. */
+    /** inventory's version of the product (null for events sent before it carried one). */
+    version: integer("version"),
+    /** When inventory made the change (the event's occurredAt): the tie-breaker after the version. */
     updatedAt: at("updated_at").notNull(),
   },
   (table) => [
