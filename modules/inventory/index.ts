@@ -1,5 +1,5 @@
 import type { ModuleDefinition } from "../../src/platform/module.ts";
-import { on } from "../../src/platform/messaging/consumer.ts";
+import { on } from "../../src/platform/messaging/handler.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import { OrderCancelled, OrderPlaced, OrderShipped } from "../orders/contract.ts";
 import { checkStockInvariants } from "./application/check-stock-invariants.ts";

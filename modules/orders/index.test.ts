@@ -3,7 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { migrateModule, openDatabase, type DatabaseHandle } from "../../src/platform/db.ts";
 import { NotFoundError } from "../../src/platform/http/errors.ts";
 import { createLogger } from "../../src/platform/logger.ts";
-import type { HandlerContext } from "../../src/platform/messaging/consumer.ts";
+import { applyEvent } from "../../src/platform/messaging/apply-event.ts";
 import { checkData, createEnvelope } from "../../src/platform/messaging/envelope.ts";
 import type { EventData, EventDefinition } from "../../src/platform/messaging/event.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
@@ -16,7 +16,7 @@ import { OrderConfirmed, OrderRejected } from "./contract.ts";
 import { ordersModule } from "./index.ts";
 import { catalogRepository } from "./infrastructure/catalog-repository.ts";
 import { orderRepository } from "./infrastructure/order-repository.ts";
-import { catalog, outbox } from "./infrastructure/schema.ts";
+import { catalog, inbox, outbox } from "./infrastructure/schema.ts";
 
 let testDb: TestDatabase;
 let database: DatabaseHandle;
@@ -43,10 +43,7 @@ async function deliver<E extends EventDefinition>(event: E, data: EventData<E>, 
   if (occurredAt) envelope.occurredAt = occurredAt.toISOString();
   const handler = module.handlers.find((h) => h.event.name === event.name);
   if (!handler) throw new Error(`orders has no handler for ${event.name}`);
-  await database.db.transaction(async (tx) => {
-    const emit: HandlerContext["emit"] = (e, d) => outboxWriter.add(tx, e, d, { correlationId: envelope.correlationId, causationId: envelope.id });
-    await handler.handle(envelope.data, { tx, envelope, emit });
-  });
+  await applyEvent({ module: "orders", database, inbox, outbox: outboxWriter }, handler, envelope);
   return envelope;
 }
 

@@ -1,5 +1,5 @@
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
-import { on } from "../../src/platform/messaging/consumer.ts";
+import { on } from "../../src/platform/messaging/handler.ts";
 import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { ProductUpserted, StockRejected, StockReserved } from "../inventory/contract.ts";
 import { checkOrderInvariants } from "./application/check-order-invariants.ts";

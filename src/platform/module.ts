@@ -1,7 +1,7 @@
 import type { AnyElysia } from "elysia";
 import type { DatabaseHandle } from "./db.ts";
 import type { Logger } from "./logger.ts";
-import type { EventHandler } from "./messaging/consumer.ts";
+import type { EventHandler } from "./messaging/handler.ts";
 import type { EventDefinition } from "./messaging/event.ts";
 import type { InboxTable, OutboxTable } from "./messaging/tables.ts";
 

@@ -1,4 +1,4 @@
-import type { HandlerContext } from "../../../src/platform/messaging/consumer.ts";
+import type { HandlerContext } from "../../../src/platform/messaging/handler.ts";
 import type { EventData } from "../../../src/platform/messaging/event.ts";
 import type { OrderCancelled } from "../../orders/contract.ts";
 import { StockReleased } from "../contract.ts";

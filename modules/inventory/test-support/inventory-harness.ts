@@ -3,6 +3,7 @@ import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/p
 import { createLogger } from "../../../src/platform/logger.ts";
 import type { Envelope } from "../../../src/platform/messaging/envelope.ts";
 import type { EventData, EventDefinition } from "../../../src/platform/messaging/event.ts";
+import { applyEvent } from "../../../src/platform/messaging/apply-event.ts";
 import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
 import type { ShopModule } from "../../../src/platform/module.ts";
 import { inventoryModule } from "../index.ts";
@@ -47,20 +48,7 @@ export async function deliver<E extends EventDefinition>(
     correlationId: `test-${Bun.randomUUIDv7()}`,
     data,
   };
-  return harness.database.db.transaction(async (tx) => {
-    const fresh = await tx
-      .insert(inbox)
-      .values({ messageId: envelope.id, handler: `inventory:${envelope.name}` })
-      .onConflictDoNothing()
-      .returning({ messageId: inbox.messageId });
-    if (fresh.length === 0) return false;
-    await handler.handle(envelope.data, {
-      tx,
-      envelope,
-      emit: (e, d) => events.add(tx, e, d, { correlationId: envelope.correlationId, causationId: envelope.id }),
-    });
-    return true;
-  });
+  return applyEvent({ module: "inventory", database: harness.database, inbox, outbox: events }, handler, envelope);
 }
 
 /** The `data` of every event of `event`'s name in the inventory outbox, oldest first, optionally for one order. */

@@ -37,7 +37,11 @@ function snapshot() {
   };
 }
 
-/** Runs the module's handler for `envelope` the way the consumer does: inside one transaction, with the real outbox. */
+/**
+ * Runs the module's handler for `envelope` in one transaction with the real outbox, but deliberately without the
+ * inbox (applyEvent would add it): the duplicate tests here check the handler's own guard — the unique
+ * (message_id, template) key — which stands behind the inbox.
+ */
 async function deliver(envelope: Envelope): Promise<void> {
   const handler = handlers.find((h) => h.event.name === envelope.name);
   if (!handler) throw new Error(`no handler for ${envelope.name}`);

@@ -1,5 +1,5 @@
 import type { Executor } from "../../../src/platform/db.ts";
-import { on, type EventHandler } from "../../../src/platform/messaging/consumer.ts";
+import { on, type EventHandler } from "../../../src/platform/messaging/handler.ts";
 import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../../orders/contract.ts";
 import { renderOrderCancelled, renderOrderConfirmed, renderOrderRejected, renderOrderShipped } from "../domain/order-templates.ts";
 import type { NewNotification, NotificationRepository } from "../infrastructure/notification-repository.ts";

@@ -1,5 +1,5 @@
 import type { Logger } from "../../../src/platform/logger.ts";
-import type { HandlerContext } from "../../../src/platform/messaging/consumer.ts";
+import type { HandlerContext } from "../../../src/platform/messaging/handler.ts";
 import type { EventData } from "../../../src/platform/messaging/event.ts";
 import type { StockRejected } from "../../inventory/contract.ts";
 import { OrderRejected } from "../contract.ts";

@@ -3,7 +3,7 @@ import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/p
 import { signToken, type Principal } from "../../../src/platform/http/auth.ts";
 import { createHttpApp } from "../../../src/platform/http/server.ts";
 import { createLogger } from "../../../src/platform/logger.ts";
-import type { HandlerContext } from "../../../src/platform/messaging/consumer.ts";
+import { applyEvent } from "../../../src/platform/messaging/apply-event.ts";
 import { createEnvelope } from "../../../src/platform/messaging/envelope.ts";
 import type { EventData, EventDefinition } from "../../../src/platform/messaging/event.ts";
 import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
@@ -11,7 +11,7 @@ import type { ShopModule } from "../../../src/platform/module.ts";
 import { createTestDatabase, type TestDatabase } from "../../../src/test-support/database.ts";
 import { ordersModule } from "../index.ts";
 import { catalogRepository } from "../infrastructure/catalog-repository.ts";
-import { outbox } from "../infrastructure/schema.ts";
+import { inbox, outbox } from "../infrastructure/schema.ts";
 
 export const TEST_AUTH_SECRET = "orders-test-secret-0123456789abcdef";
 
@@ -95,11 +95,7 @@ export async function deliver<E extends EventDefinition>(h: OrdersHarness, event
   const handler = h.module.handlers.find((candidate) => candidate.event.name === event.name);
   if (!handler) throw new Error(`orders has no handler for ${event.name}`);
   const envelope = createEnvelope(event, data, "inventory", { correlationId: `corr-${unique()}` });
-  const events = createOutbox(outbox, "orders");
-  await h.database.db.transaction(async (tx) => {
-    const emit: HandlerContext["emit"] = (e, d) => events.add(tx, e, d, { correlationId: envelope.correlationId, causationId: envelope.id });
-    await handler.handle(envelope.data, { tx, envelope, emit });
-  });
+  await applyEvent({ module: "orders", database: h.database, inbox, outbox: createOutbox(outbox, "orders") }, handler, envelope);
 }
 
 /** The outbox rows about one order (optionally of one event), in the order the relay publishes them. */

@@ -1,30 +1,13 @@
 import type { AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
-import type { DatabaseHandle, Transaction } from "../db.ts";
+import type { DatabaseHandle } from "../db.ts";
 import { isTransientDatabaseError } from "../db.ts";
+import { applyEvent } from "./apply-event.ts";
 import type { Logger } from "../logger.ts";
 import type { Broker } from "./broker.ts";
 import { checkData, parseEnvelope, type Envelope } from "./envelope.ts";
-import type { EventData, EventDefinition } from "./event.ts";
+import type { EventHandler } from "./handler.ts";
 import type { Outbox } from "./outbox.ts";
 import type { InboxTable } from "./tables.ts";
-
-export interface HandlerContext {
-  /** The transaction that also records the message in the inbox: commit = applied exactly once. */
-  tx: Transaction;
-  envelope: Envelope;
-  /** Adds an event to this module's outbox in the same transaction (correlation carried on). */
-  emit<E extends EventDefinition>(event: E, data: EventData<E>): Promise<Envelope>;
-}
-
-export interface EventHandler<E extends EventDefinition = EventDefinition> {
-  event: E;
-  handle(data: EventData<E>, ctx: HandlerContext): Promise<void>;
-}
-
-/** Pairs an event with what a module does when it arrives. */
-export function on<E extends EventDefinition>(event: E, handle: (data: EventData<E>, ctx: HandlerContext) => Promise<void>): EventHandler {
-  return { event, handle } as unknown as EventHandler;
-}
 
 export const RETRY_COUNT_HEADER = "x-retry-count";
 export const DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason";
@@ -89,7 +72,7 @@ export class MessageConsumer {
 
     let applied: boolean;
     try {
-      applied = await this.apply(handler, envelope);
+      applied = await applyEvent(this.options, handler, envelope);
     } catch (error) {
       return this.retry(message, envelope, error);
     }
@@ -97,23 +80,6 @@ export class MessageConsumer {
     // Outside the try: the effect is committed, so a failed ack (connection lost) is no handler failure to
     // retry — the broker redelivers the message and the inbox turns it into a no-op.
     await message.ack();
-  }
-
-  /** Returns false when the inbox already had this message (a redelivery): nothing is done again. */
-  private async apply(handler: EventHandler, envelope: Envelope): Promise<boolean> {
-    const { database, inbox, outbox, module } = this.options;
-    return database.db.transaction(async (tx) => {
-      const fresh = await tx
-        .insert(inbox)
-        .values({ messageId: envelope.id, handler: `${module}:${envelope.name}` })
-        .onConflictDoNothing()
-        .returning({ messageId: inbox.messageId });
-      if (fresh.length === 0) return false;
-      const emit: HandlerContext["emit"] = (event, data) =>
-        outbox.add(tx, event, data, { correlationId: envelope.correlationId, causationId: envelope.id });
-      await handler.handle(envelope.data, { tx, envelope, emit });
-      return true;
-    });
   }
 
   private async retry(message: AMQPMessage, envelope: Envelope, error: unknown): Promise<void> {

@@ -9,7 +9,8 @@ import { deleteBrokerObjects, drainQueue, publishRaw, TEST_AMQP_URL, testPrefix 
 import { eventually } from "../../test-support/eventually.ts";
 import { TcpProxy } from "../../test-support/tcp-proxy.ts";
 import { Broker } from "./broker.ts";
-import { DEAD_LETTER_REASON_HEADER, MessageConsumer, on } from "./consumer.ts";
+import { on } from "./handler.ts";
+import { DEAD_LETTER_REASON_HEADER, MessageConsumer } from "./consumer.ts";
 import { createEnvelope } from "./envelope.ts";
 import { defineEvent } from "./event.ts";
 import { createOutbox } from "./outbox.ts";
