@@ -25,10 +25,21 @@ export function databaseAddress(url: string): string {
   return `${u.hostname}:${u.port || "5432"}`;
 }
 
+export interface DatabaseOptions {
+  max?: number;
+  applicationName?: string;
+  /**
+   * Prepared statements (default true). Turn off only behind a pooler that cannot keep them, such as PgBouncer
+   * before 1.21 in transaction mode: every statement is then parsed and planned afresh.
+   */
+  prepare?: boolean;
+}
+
 /** Opens the pool. postgres.js connects lazily, so nothing happens on the wire until the first query. */
-export function openDatabase(url: string, options: { max?: number; applicationName?: string } = {}): DatabaseHandle {
+export function openDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
   const sql = postgres(url, {
     max: options.max ?? 10,
+    prepare: options.prepare ?? true,
     onnotice: () => {},
     // Fail fast when the server is gone instead of queueing requests behind a dead socket.
     connect_timeout: 5,
@@ -38,8 +49,46 @@ export function openDatabase(url: string, options: { max?: number; applicationNa
     idle_timeout: 30,
     connection: { application_name: options.applicationName ?? "shop" },
   });
-  const db = drizzle(sql) as Database;
+  const db = drizzle(preparedByDefault(sql)) as Database;
   return { sql, db, close: () => sql.end({ timeout: 5 }) };
+}
+
+/**
+ * The client as drizzle should see it. drizzle sends a query as a prepared statement only when it was built
+ * with `.prepare(name)`; otherwise postgres.js describes every parameterised query before binding it (two
+ * round trips) and PostgreSQL parses and plans it afresh each time. Through this view every parameterised
+ * query drizzle runs, in transactions and savepoints too, is a prepared statement that postgres.js keeps per
+ * connection, keyed by its text. Queries without parameters (migrations, multi-statement scripts) go as they
+ * are. `prepare: false` on the pool still wins (the pooler case).
+ */
+function preparedByDefault<T extends postgres.Sql | postgres.TransactionSql>(client: T): T {
+  type Callback = (inner: postgres.TransactionSql) => unknown;
+  const wrapLast = (args: unknown[]) => {
+    const callback = args.at(-1) as Callback;
+    return [...args.slice(0, -1), (inner: postgres.TransactionSql) => callback(preparedByDefault(inner))];
+  };
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === "unsafe") {
+        return (query: string, parameters?: unknown[], queryOptions?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, parameters as never, parameters?.length ? { ...queryOptions, prepare: true } : queryOptions);
+      }
+      if (property === "begin" || property === "savepoint") {
+        const open = Reflect.get(target, property, receiver) as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) => open.apply(target, wrapLast(args));
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}
+
+/**
+ * The postgres.js client a drizzle executor runs on: the pool, or the connection of an open transaction.
+ * Hot paths write their SQL with it — one statement where drizzle would need several, with no query
+ * building per call — and stay in the caller's transaction.
+ */
+export function sqlOf(executor: Executor): Sql {
+  return (executor as unknown as { session: { client: Sql } }).session.client;
 }
 
 /** Creates the database named in the URL when it does not exist (connecting to the `postgres` maintenance database). */
