@@ -27,7 +27,8 @@ const Pinged = defineEvent("probe.pinged", 1, t.Object({ note: t.String() }));
 const DDL = `
   create schema probe;
   create table probe.outbox (id uuid primary key, name text not null, envelope jsonb not null,
-    created_at timestamptz not null default now(), sent_at timestamptz, attempts int not null default 0, last_error text);
+    created_at timestamptz not null default now(), sent_at timestamptz, attempts int not null default 0, last_error text,
+    claimed_until timestamptz);
   create table probe.inbox (message_id uuid not null, handler text not null, processed_at timestamptz not null default now(),
     primary key (message_id, handler));
   create table probe.effects (message_id uuid not null, note text not null);

@@ -1,9 +1,8 @@
-import { asc, inArray, isNull, sql } from "drizzle-orm";
 import type { DatabaseHandle } from "../db.ts";
 import type { Logger } from "../logger.ts";
 import { NotifiedLoop } from "../notified-loop.ts";
 import type { Envelope } from "./envelope.ts";
-import { OUTBOX_CHANNEL } from "./outbox.ts";
+import { OUTBOX_CHANNEL, qualifiedName } from "./outbox.ts";
 import type { OutboxTable } from "./tables.ts";
 
 export interface RelayOptions {
@@ -15,19 +14,26 @@ export interface RelayOptions {
   pollMs: number;
   logger: Logger;
   batchSize?: number;
+  /** How long a claimed row is left to this relay before another may take it (a relay that died). */
+  leaseMs?: number;
 }
 
 /**
- * Moves one module's outbox to RabbitMQ. Wakes on the outbox's NOTIFY (and a poll timer), claims rows
- * with FOR UPDATE SKIP LOCKED so any number of instances can run it, and marks a row sent only after
- * the broker confirmed it. A row whose publish failed stays unsent and is tried again on a later pass.
+ * Moves one module's outbox to RabbitMQ. Wakes on the outbox's NOTIFY (and a poll timer). A pass is two
+ * statements and holds no transaction while it waits for the broker: it claims a batch of unsent rows with a
+ * lease (`claimed_until`, taken with FOR UPDATE SKIP LOCKED so any number of instances can run it), publishes
+ * them in order, and marks sent only the rows the broker confirmed. A row whose publish failed is released at
+ * once for a later pass; a row whose relay died is taken again when its lease runs out (published twice at
+ * worst, which the consumers' inboxes absorb).
  */
 export class OutboxRelay {
   private readonly loop: NotifiedLoop;
   private readonly batchSize: number;
+  private readonly statements: ReturnType<typeof relayStatements>;
 
   constructor(private readonly options: RelayOptions) {
     this.batchSize = options.batchSize ?? 100;
+    this.statements = relayStatements(qualifiedName(options.table));
     this.loop = new NotifiedLoop({
       name: `${options.module} outbox relay`,
       sql: options.database.sql,
@@ -60,31 +66,36 @@ export class OutboxRelay {
   }
 
   private async pass(): Promise<{ claimed: number; failed: number }> {
-    const { table, database, publish } = this.options;
-    return database.db.transaction(async (tx) => {
-      const rows = await tx
-        .select({ id: table.id, envelope: table.envelope })
-        .from(table)
-        .where(isNull(table.sentAt))
-        .orderBy(asc(table.createdAt), asc(table.id))
-        .limit(this.batchSize)
-        .for("update", { skipLocked: true });
-      if (rows.length === 0) return { claimed: 0, failed: 0 };
+    const { database, publish } = this.options;
+    const leaseS = (this.options.leaseMs ?? 10_000) / 1000;
+    const rows = await database.sql.unsafe<{ id: string; envelope: Envelope; position: string }[]>(this.statements.claim, [this.batchSize, leaseS]);
+    if (rows.length === 0) return { claimed: 0, failed: 0 };
+    // RETURNING keeps no order: publish in the order the events were written.
+    rows.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
 
-      // All publishes go out on one confirm channel in order; wait for every confirm.
-      const results = await Promise.allSettled(rows.map((row) => publish(row.envelope)));
-      const sent = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
-      const failed = rows.filter((_, i) => results[i]!.status === "rejected").map((r) => r.id);
-      if (sent.length > 0) await tx.update(table).set({ sentAt: sql`now()` }).where(inArray(table.id, sent));
-      if (failed.length > 0) {
-        const rejection = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
-        const reason = String(rejection.reason?.message ?? rejection.reason ?? "publish failed");
-        await tx
-          .update(table)
-          .set({ attempts: sql`${table.attempts} + 1`, lastError: reason.slice(0, 500) })
-          .where(inArray(table.id, failed));
-      }
-      return { claimed: rows.length, failed: failed.length };
-    });
+    // All publishes go out on one confirm channel in order; wait for every confirm.
+    const results = await Promise.allSettled(rows.map((row) => publish(row.envelope)));
+    const sent = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
+    const failed = rows.filter((_, i) => results[i]!.status === "rejected").map((r) => r.id);
+    if (sent.length > 0) await database.sql.unsafe(this.statements.markSent, [sent]);
+    if (failed.length > 0) {
+      const rejection = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      const reason = String(rejection.reason?.message ?? rejection.reason ?? "publish failed");
+      await database.sql.unsafe(this.statements.release, [failed, reason.slice(0, 500)]);
+    }
+    return { claimed: rows.length, failed: failed.length };
   }
+}
+
+function relayStatements(table: string) {
+  return {
+    // The position sorts like (created_at, id) as text: microseconds since the epoch, zero-padded.
+    claim:
+      `update ${table} set claimed_until = clock_timestamp() + make_interval(secs => $2::float8) ` +
+      `where id in (select id from ${table} where sent_at is null and (claimed_until is null or claimed_until < clock_timestamp()) ` +
+      `order by created_at, id limit $1::int for update skip locked) ` +
+      `returning id, envelope, lpad((extract(epoch from created_at) * 1000000)::bigint::text, 20, '0') || id::text as position`,
+    markSent: `update ${table} set sent_at = clock_timestamp(), claimed_until = null where id = any($1::uuid[])`,
+    release: `update ${table} set attempts = attempts + 1, last_error = $2, claimed_until = null where id = any($1::uuid[])`,
+  };
 }

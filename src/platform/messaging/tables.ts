@@ -14,6 +14,8 @@ export function outboxTable(schema: PgSchema) {
       sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }),
       attempts: integer("attempts").notNull().default(0),
       lastError: text("last_error"),
+      /** A relay has taken the row until then (it is publishing it); after that any relay may take it again. */
+      claimedUntil: timestamp("claimed_until", { withTimezone: true, mode: "date" }),
     },
     (table) => [index("outbox_unsent_idx").on(table.createdAt).where(sql`${table.sentAt} is null`)],
   );

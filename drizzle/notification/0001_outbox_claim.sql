@@ -1,0 +1,1 @@
+ALTER TABLE "notification"."outbox" ADD COLUMN "claimed_until" timestamp with time zone;
