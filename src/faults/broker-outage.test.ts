@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { TEST_AMQP_URL } from "../test-support/broker.ts";
+import { eventually } from "../test-support/eventually.ts";
 import {
   createFaultFixture,
   createProducts,
@@ -34,6 +35,13 @@ describe("RabbitMQ outage under load", () => {
       const load = placeOrders({ baseUrl: shop.baseUrl, count: 10_000, concurrency: 3, customers: newCustomers("brk", 5), skus: Object.keys(stock), pauseMs: 40 });
 
       await load.answered(20);
+      // Eight confirmed orders to ship and cancel during the outage (how many are confirmed after 20 answers
+      // depends only on how fast placement is compared with the saga).
+      await eventually(
+        async () => (await fixture.sql<{ n: number }[]>`
+          select count(*)::int as n from orders.orders where id = any(${load.report.accepted}::uuid[]) and status = 'confirmed'`)[0]!.n,
+        { accept: (n) => n >= 8, what: "eight confirmed orders before the outage" },
+      );
       const outage = { from: performance.now(), to: 0 };
       proxy.down();
       const down = await readinessEventually(shop, (r) => r.status === 503, "readiness to report the outage", 10_000);

@@ -1,7 +1,7 @@
 import type { AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
 import type { DatabaseHandle } from "../db.ts";
 import { isTransientDatabaseError } from "../db.ts";
-import { applyEvent } from "./apply-event.ts";
+import { applyEvents, type Delivery } from "./apply-event.ts";
 import type { Logger } from "../logger.ts";
 import type { Broker } from "./broker.ts";
 import { checkData, parseEnvelope, type Envelope } from "./envelope.ts";
@@ -21,65 +21,117 @@ export interface ConsumerOptions {
   broker: Broker;
   retryDelaysMs: number[];
   logger: Logger;
+  /** Unacknowledged deliveries the broker may push ahead (default 100). */
   prefetch?: number;
+  /** Deliveries applied in one transaction at most (default 25). */
+  batchSize?: number;
 }
 
 /**
  * A module's consumer: validate → inbox + handler in one transaction → ack.
- * Invalid messages go straight to the DLQ with the reason; a failing handler is retried through the
- * delay queues and parked in the DLQ after the last one; an unreachable database is not the message's
- * fault, so it is retried without using up an attempt.
+ * Deliveries are applied in batches by one worker, in delivery order: whatever arrived while the previous batch
+ * ran goes into one transaction and is acknowledged with one multiple-ack, so under load a module pays one
+ * commit and one ack for many messages, and at rest a message is handled the moment it arrives.
+ * Invalid messages go straight to the DLQ with the reason; when a batch fails, its messages are applied one
+ * by one, so only the failing one is retried through the delay queues (and parked in the DLQ after the last);
+ * an unreachable database is not the message's fault, so it is retried without using up an attempt.
  */
 export class MessageConsumer {
-  private inFlight = new Set<Promise<void>>();
+  private readonly waiting: AMQPMessage[] = [];
+  private running: Promise<void> | undefined;
   private readonly names;
+  private readonly batchSize: number;
 
   constructor(private readonly options: ConsumerOptions) {
     this.names = options.broker.names;
+    this.batchSize = options.batchSize ?? 25;
     const routingKeys = [...new Set(options.handlers.map((h) => h.event.name))];
     options.broker.addTopology({ module: options.module, routingKeys, retryDelaysMs: options.retryDelaysMs });
-    options.broker.consume(this.names.queue(options.module), options.prefetch ?? 20, (message) => this.track(message));
+    options.broker.consume(this.names.queue(options.module), options.prefetch ?? 100, (message) => this.receive(message));
   }
 
-  /** Resolves when every message being handled now has been settled. */
+  /** Resolves when every message received so far has been settled. */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.running) await this.running;
   }
 
-  private track(message: AMQPMessage): Promise<void> {
-    const work = this.process(message).catch((error) => {
-      this.options.logger.error({ err: error, module: this.options.module }, "message settlement failed; it will be redelivered");
-    });
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
-    return work;
+  private receive(message: AMQPMessage): Promise<void> {
+    this.waiting.push(message);
+    this.pump();
+    return Promise.resolve();
   }
 
-  private async process(message: AMQPMessage): Promise<void> {
-    const { module, handlers, logger } = this.options;
-    const parsed = parseEnvelope(message.bodyString());
-    if (!parsed.ok) return this.park(message, parsed.reason);
-    const envelope = parsed.envelope;
-    const forName = handlers.filter((h) => h.event.name === envelope.name);
-    if (forName.length === 0) return this.park(message, `no ${module} handler for event ${envelope.name}`);
-    const handler = forName.find((h) => h.event.version === envelope.version);
-    if (!handler) {
-      const known = forName.map((h) => h.event.version).join(", ");
-      return this.park(message, `unknown version ${envelope.version} of ${envelope.name} (handled: ${known})`);
+  private pump(): void {
+    if (this.running || this.waiting.length === 0) return;
+    const batch = this.waiting.splice(0, this.batchSize);
+    this.running = this.processBatch(batch)
+      .catch((error) => {
+        this.options.logger.error({ err: error, module: this.options.module }, "message settlement failed; it will be redelivered");
+      })
+      .finally(() => {
+        this.running = undefined;
+        this.pump();
+      });
+  }
+
+  private async processBatch(batch: AMQPMessage[]): Promise<void> {
+    const valid: Array<Delivery & { message: AMQPMessage }> = [];
+    for (const message of batch) {
+      // Its channel is gone (connection lost): the broker redelivers it on the new one.
+      if (message.channel.closed) continue;
+      const verdict = this.validate(message);
+      if (typeof verdict === "string") await this.park(message, verdict);
+      else valid.push({ message, ...verdict });
     }
-    const invalid = checkData(handler.event, envelope.data);
-    if (invalid) return this.park(message, invalid);
+    if (valid.length === 0) return;
 
-    let applied: boolean;
+    let applied: boolean[];
     try {
-      applied = await applyEvent(this.options, handler, envelope);
+      applied = await applyEvents(this.options, valid);
+    } catch (error) {
+      // A database that is away fails every message alike: no point trying them one by one now.
+      if (valid.length === 1 || isTransientDatabaseError(error)) {
+        for (const { message, envelope } of valid) await this.retry(message, envelope, error);
+        return;
+      }
+      for (const delivery of valid) await this.processAlone(delivery);
+      return;
+    }
+    const { module, logger } = this.options;
+    if (logger.isLevelEnabled("debug")) {
+      for (const [i, { envelope }] of valid.entries()) {
+        logger.debug({ module, event: envelope.name, messageId: envelope.id, duplicate: !applied[i] }, "event handled");
+      }
+    }
+    // Outside the try: the effects are committed, so a failed ack (connection lost) is no handler failure to
+    // retry — the broker redelivers the messages and the inbox turns them into no-ops.
+    await ackAll(valid.map((d) => d.message));
+  }
+
+  private async processAlone(delivery: Delivery & { message: AMQPMessage }): Promise<void> {
+    const { message, envelope } = delivery;
+    try {
+      await applyEvents(this.options, [delivery]);
     } catch (error) {
       return this.retry(message, envelope, error);
     }
-    logger.debug({ module, event: envelope.name, messageId: envelope.id, duplicate: !applied }, "event handled");
-    // Outside the try: the effect is committed, so a failed ack (connection lost) is no handler failure to
-    // retry — the broker redelivers the message and the inbox turns it into a no-op.
     await message.ack();
+  }
+
+  /** The handler for a valid message, or why the message can never be handled. */
+  private validate(message: AMQPMessage): Delivery | string {
+    const { module, handlers } = this.options;
+    const parsed = parseEnvelope(message.bodyString());
+    if (!parsed.ok) return parsed.reason;
+    const envelope = parsed.envelope;
+    const forName = handlers.filter((h) => h.event.name === envelope.name);
+    if (forName.length === 0) return `no ${module} handler for event ${envelope.name}`;
+    const handler = forName.find((h) => h.event.version === envelope.version);
+    if (!handler) {
+      const known = forName.map((h) => h.event.version).join(", ");
+      return `unknown version ${envelope.version} of ${envelope.name} (handled: ${known})`;
+    }
+    return checkData(handler.event, envelope.data) ?? { handler, envelope };
   }
 
   private async retry(message: AMQPMessage, envelope: Envelope, error: unknown): Promise<void> {
@@ -123,4 +175,15 @@ export class MessageConsumer {
     }
     await message.ack();
   }
+}
+
+/**
+ * Acknowledges messages that were applied, with one multiple-ack per channel. The worker settles every earlier
+ * delivery (acked, parked or sent to retry) before it acks a batch, and later deliveries have higher tags, so
+ * acking up to the batch's highest tag acknowledges exactly these.
+ */
+async function ackAll(messages: AMQPMessage[]): Promise<void> {
+  const highest = new Map<AMQPMessage["channel"], number>();
+  for (const message of messages) highest.set(message.channel, Math.max(highest.get(message.channel) ?? 0, message.deliveryTag));
+  await Promise.all([...highest].map(([channel, tag]) => channel.basicAck(tag, true)));
 }

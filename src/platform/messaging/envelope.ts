@@ -1,5 +1,6 @@
 import { Type as t, type Static } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
+import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import type { TSchema } from "@sinclair/typebox";
 import { UUID_PATTERN, type EventData, type EventDefinition } from "./event.ts";
 
 const Uuid = t.String({ pattern: UUID_PATTERN });
@@ -16,6 +17,14 @@ export const EnvelopeSchema = t.Object({
   data: t.Unknown(),
 });
 export type Envelope = Static<typeof EnvelopeSchema>;
+
+// Every message is checked twice (publish and consume): compile each schema once, not walk it per call.
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+function checkerOf(schema: TSchema): TypeCheck<TSchema> {
+  let checker = compiled.get(schema);
+  if (!checker) compiled.set(schema, (checker = TypeCompiler.Compile(schema)));
+  return checker;
+}
 
 export interface EnvelopeMeta {
   correlationId: string;
@@ -52,17 +61,17 @@ export function parseEnvelope(body: string | null): ParseResult {
   } catch (error) {
     return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
   }
-  if (!Value.Check(EnvelopeSchema, value)) return { ok: false, reason: `invalid envelope: ${firstErrors(EnvelopeSchema, value)}` };
-  return { ok: true, envelope: value };
+  if (!checkerOf(EnvelopeSchema).Check(value)) return { ok: false, reason: `invalid envelope: ${firstErrors(EnvelopeSchema, value)}` };
+  return { ok: true, envelope: value as Envelope };
 }
 
 /** Validates an envelope's data against the event's schema. */
 export function checkData(event: EventDefinition, data: unknown): string | undefined {
-  return Value.Check(event.schema, data) ? undefined : `invalid ${event.name} v${event.version} data: ${firstErrors(event.schema, data)}`;
+  return checkerOf(event.schema).Check(data) ? undefined : `invalid ${event.name} v${event.version} data: ${firstErrors(event.schema, data)}`;
 }
 
-function firstErrors(schema: Parameters<typeof Value.Errors>[0], value: unknown): string {
-  return [...Value.Errors(schema, value)]
+function firstErrors(schema: TSchema, value: unknown): string {
+  return [...checkerOf(schema).Errors(value)]
     .slice(0, 5)
     .map((e) => `${e.path || "/"} ${e.message}`)
     .join("; ");
