@@ -43,8 +43,11 @@ export async function placeOrder(
 
   const order = openOrder({ id: Bun.randomUUIDv7(), customer: input.customer, ...pricing.priced, at: new Date() });
   await deps.db.transaction(async (tx) => {
-    await deps.orders.insert(tx, order);
-    await deps.outbox.add(tx, OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId });
+    // Issued together, the two statements travel in one write and one round trip (postgres.js pipelines them).
+    await Promise.all([
+      deps.orders.insert(tx, order),
+      deps.outbox.add(tx, OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId }),
+    ]);
     await alsoInTransaction?.(tx, order);
   });
   return order;

@@ -1,7 +1,10 @@
-import { inArray, sql } from "drizzle-orm";
-import type { Executor } from "../../../src/platform/db.ts";
+import { sql } from "drizzle-orm";
+import { sqlOf, type Executor } from "../../../src/platform/db.ts";
 import type { CatalogEntry } from "../domain/pricing.ts";
 import { catalog } from "./schema.ts";
+
+// Every POST /orders reads it: one prepared statement whatever the number of skus.
+const FIND_BY_SKUS = `select sku, name, price_cents::float8 as "priceCents", currency, active from orders.catalog where sku = any($1::text[])`;
 
 /** The orders module's local price list, kept from inventory.product-upserted. */
 export const catalogRepository = {
@@ -35,10 +38,7 @@ export const catalogRepository = {
   /** The entries for these skus (active or not), by sku; a sku never seen is simply absent. */
   async findBySkus(db: Executor, skus: readonly string[]): Promise<Map<string, CatalogEntry>> {
     if (skus.length === 0) return new Map();
-    const rows = await db
-      .select({ sku: catalog.sku, name: catalog.name, priceCents: catalog.priceCents, currency: catalog.currency, active: catalog.active })
-      .from(catalog)
-      .where(inArray(catalog.sku, [...skus]));
+    const rows = await sqlOf(db).unsafe<CatalogEntry[]>(FIND_BY_SKUS, [[...skus]]);
     return new Map(rows.map((row) => [row.sku, row]));
   },
 };

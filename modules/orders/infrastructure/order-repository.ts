@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import type { Executor } from "../../../src/platform/db.ts";
+import { sqlOf, type Executor } from "../../../src/platform/db.ts";
 import type { Order, OrderLine, StatusChange } from "../domain/order.ts";
 import { ORDER_STATUSES, type OrderStatus } from "../domain/order-status.ts";
 import { orderHistory, orderItems, orders } from "./schema.ts";
@@ -23,37 +23,111 @@ export interface OrderListQuery {
 
 type OrderRow = typeof orders.$inferSelect;
 
+// The hot statements, written out: each is one round trip and a prepared statement, where the query builder
+// needed three (insert) or three reads (find) or two writes (transition).
+const INSERT_ORDER = `
+with new_order as (
+  insert into orders.orders (id, customer_id, customer_email, status, status_reason, total_cents, currency, version, created_at, updated_at)
+  values ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10::timestamptz)
+  returning id),
+new_items as (
+  insert into orders.order_items (order_id, line_no, sku, name, quantity, unit_price_cents, line_total_cents)
+  select new_order.id, l.* from new_order,
+    unnest($11::int[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::bigint[]) as l)
+insert into orders.order_history (order_id, status, at, reason)
+select new_order.id, h.status, h.at::timestamptz, h.reason
+from new_order, unnest($17::text[], $18::text[], $19::text[]) as h(status, at, reason)`;
+// (Timestamps go in as text: drizzle makes the client pass timestamptz[] parameters through unserialised.)
+
+const FIND_ORDER = `
+select o.id, o.customer_id, o.customer_email, o.status, o.status_reason, o.total_cents::float8 as total_cents, o.currency,
+  o.version, o.created_at, o.updated_at,
+  (select coalesce(json_agg(json_build_object('lineNo', i.line_no, 'sku', i.sku, 'name', i.name, 'quantity', i.quantity,
+     'unitPriceCents', i.unit_price_cents, 'lineTotalCents', i.line_total_cents) order by i.line_no), '[]')
+   from orders.order_items i where i.order_id = o.id) as lines,
+  (select coalesce(json_agg(json_build_object('status', h.status, 'at', h.at, 'reason', h.reason)), '[]')
+   from orders.order_history h where h.order_id = o.id) as history
+from orders.orders o where o.id = $1`;
+
+const SAVE_TRANSITION = `
+with changed as (
+  update orders.orders set status = $4, status_reason = $5, version = $6, updated_at = $7::timestamptz
+  where id = $1 and status = $2 and version = $3
+  returning id)
+insert into orders.order_history (order_id, status, at, reason)
+select changed.id, $8, $9::timestamptz, $10 from changed
+returning order_id`;
+
+interface StoredOrderRow {
+  id: string;
+  customer_id: string;
+  customer_email: string;
+  status: Order["status"];
+  status_reason: string | null;
+  total_cents: number;
+  currency: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  lines: OrderLine[];
+  history: Array<{ status: Order["status"]; at: string; reason: string | null }>;
+}
+
+function orderOf(row: StoredOrderRow): Order {
+  const history = row.history.map((h) => ({ status: h.status, at: new Date(h.at), reason: h.reason }));
+  // Two changes within one millisecond keep their lifecycle order (ORDER_STATUSES lists it topologically).
+  history.sort((a, b) => a.at.getTime() - b.at.getTime() || ORDER_STATUSES.indexOf(a.status) - ORDER_STATUSES.indexOf(b.status));
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    customerEmail: row.customer_email,
+    status: row.status,
+    statusReason: row.status_reason,
+    lines: row.lines,
+    totalCents: row.total_cents,
+    currency: row.currency,
+    version: row.version,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    history,
+  };
+}
+
 /** Orders with their lines and history, in the orders schema. */
 export const orderRepository = {
-  /** Stores a new order with its lines and history (call inside the transaction that also writes the outbox). */
+  /**
+   * Stores a new order with its lines and history in one statement (call inside the transaction that also
+   * writes the outbox).
+   */
   async insert(tx: Executor, order: Order): Promise<void> {
-    await tx.insert(orders).values({
-      id: order.id,
-      customerId: order.customerId,
-      customerEmail: order.customerEmail,
-      status: order.status,
-      statusReason: order.statusReason,
-      totalCents: order.totalCents,
-      currency: order.currency,
-      version: order.version,
-      createdAt: order.createdAt,
-      updatedAt: order.updatedAt,
-    });
-    await tx.insert(orderItems).values(order.lines.map((line) => ({ orderId: order.id, ...line })));
-    await tx.insert(orderHistory).values(order.history.map((change) => ({ orderId: order.id, ...change })));
+    const { lines, history } = order;
+    await sqlOf(tx).unsafe(INSERT_ORDER, [
+      order.id,
+      order.customerId,
+      order.customerEmail,
+      order.status,
+      order.statusReason,
+      order.totalCents,
+      order.currency,
+      order.version,
+      order.createdAt.toISOString(),
+      order.updatedAt.toISOString(),
+      lines.map((l) => l.lineNo),
+      lines.map((l) => l.sku),
+      lines.map((l) => l.name),
+      lines.map((l) => l.quantity),
+      lines.map((l) => l.unitPriceCents),
+      lines.map((l) => l.lineTotalCents),
+      history.map((h) => h.status),
+      history.map((h) => h.at.toISOString()),
+      history.map((h) => h.reason),
+    ]);
   },
 
+  /** The order with its lines and history: one statement. */
   async findById(db: Executor, id: string): Promise<Order | undefined> {
-    const [row] = await db.select().from(orders).where(eq(orders.id, id));
-    if (!row) return undefined;
-    const lines = await linesOf(db, [id]);
-    const history = await db
-      .select({ status: orderHistory.status, at: orderHistory.at, reason: orderHistory.reason })
-      .from(orderHistory)
-      .where(eq(orderHistory.orderId, id));
-    // Two changes within one millisecond keep their lifecycle order (ORDER_STATUSES lists it topologically).
-    history.sort((a, b) => a.at.getTime() - b.at.getTime() || ORDER_STATUSES.indexOf(a.status) - ORDER_STATUSES.indexOf(b.status));
-    return { ...summaryOf(row, lines.get(id) ?? []), history };
+    const [row] = await sqlOf(db).unsafe<StoredOrderRow[]>(FIND_ORDER, [id]);
+    return row ? orderOf(row) : undefined;
   },
 
   /** A page of orders, newest first (created_at desc, id desc), lines included, history left out. */
@@ -85,14 +159,19 @@ export const orderRepository = {
    * (same status and version as `previous`). Returns false when another transition won the race.
    */
   async saveTransition(tx: Executor, previous: Pick<Order, "id" | "status" | "version">, next: Order, change: StatusChange): Promise<boolean> {
-    const updated = await tx
-      .update(orders)
-      .set({ status: next.status, statusReason: next.statusReason, version: next.version, updatedAt: next.updatedAt })
-      .where(and(eq(orders.id, previous.id), eq(orders.status, previous.status), eq(orders.version, previous.version)))
-      .returning({ id: orders.id });
-    if (updated.length === 0) return false;
-    await tx.insert(orderHistory).values({ orderId: next.id, ...change });
-    return true;
+    const saved = await sqlOf(tx).unsafe(SAVE_TRANSITION, [
+      previous.id,
+      previous.status,
+      previous.version,
+      next.status,
+      next.statusReason,
+      next.version,
+      next.updatedAt.toISOString(),
+      change.status,
+      change.at.toISOString(),
+      change.reason,
+    ]);
+    return saved.length > 0;
   },
 };
 
