@@ -1,6 +1,5 @@
 import { and, asc, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../../src/platform/db.ts";
-import type { SkuAvailability } from "../domain/shortages.ts";
 import { products } from "./schema.ts";
 
 export type ProductRow = typeof products.$inferSelect;
@@ -68,16 +67,6 @@ export const productRepository = {
     return row;
   },
 
-  /** Reserves `quantity` units of an active product if that many are available; false otherwise. */
-  async reserve(db: Executor, sku: string, quantity: number): Promise<boolean> {
-    const rows = await db
-      .update(products)
-      .set({ reserved: sql`${products.reserved} + ${quantity}` })
-      .where(and(eq(products.sku, sku), eq(products.active, true), sql`${products.onHand} - ${products.reserved} >= ${quantity}`))
-      .returning({ sku: products.sku });
-    return rows.length === 1;
-  },
-
   /** Gives reserved units back to the available stock. */
   async release(db: Executor, sku: string, quantity: number): Promise<void> {
     await db
@@ -92,16 +81,6 @@ export const productRepository = {
       .update(products)
       .set({ onHand: sql`${products.onHand} - ${quantity}`, reserved: sql`${products.reserved} - ${quantity}` })
       .where(eq(products.sku, sku));
-  },
-
-  /** Activity and available units of each known sku among `skus`. */
-  async availability(db: Executor, skus: string[]): Promise<Map<string, SkuAvailability>> {
-    if (skus.length === 0) return new Map();
-    const rows = await db
-      .select({ sku: products.sku, active: products.active, onHand: products.onHand, reserved: products.reserved })
-      .from(products)
-      .where(inArray(products.sku, skus));
-    return new Map(rows.map((r) => [r.sku, { active: r.active, available: r.onHand - r.reserved }]));
   },
 
   async isEmpty(db: Executor): Promise<boolean> {
