@@ -13,36 +13,39 @@ export interface DeliveryDependencies {
   logger: Logger;
 }
 
+/** How long claimed e-mails are left to one dispatcher: longer than a send can take (SMTP timeouts are 10 s). */
+export const DELIVERY_LEASE_MS = 60_000;
+
 /**
- * One delivery pass: claims up to `batchSize` due e-mails (row locks, SKIP LOCKED: other instances
- * take other rows), sends them, and records each outcome before the locks are released. A failure is
- * scheduled again with the policy's backoff, or marked `failed` after the last attempt.
+ * One delivery pass: takes up to `batchSize` due e-mails for a lease (other instances take other rows), sends
+ * them with no transaction open and no row locked, then records the outcomes: the sent ones in one statement,
+ * each failure scheduled again with the policy's backoff, or marked `failed` after the last attempt.
+ * A dispatcher that dies between sending and recording leaves the e-mails to be sent again after the lease:
+ * delivery is at-least-once.
  */
 export async function deliverDueEmails(deps: DeliveryDependencies, batchSize: number): Promise<{ claimed: number; sent: number }> {
   const { db, repository, sender, from, policy, logger } = deps;
-  return db.transaction(async (tx) => {
-    const due = await repository.claimDue(tx, batchSize);
-    const results = await Promise.allSettled(
-      due.map((row) => sender.send({ to: row.to, from, subject: row.subject, text: row.textBody, html: row.htmlBody })),
-    );
-    let sent = 0;
-    for (const [i, row] of due.entries()) {
-      const result = results[i]!;
-      if (result.status === "fulfilled") {
-        await repository.markSent(tx, row.id);
-        sent++;
-        logger.debug({ notificationId: row.id, orderId: row.orderId, template: row.template, messageId: result.value.messageId }, "e-mail sent");
-        continue;
-      }
-      const error = describe(result.reason);
-      const outcome = afterFailedAttempt(row.attempts, policy);
-      await repository.recordFailure(tx, row.id, outcome, error);
-      const fields = { notificationId: row.id, orderId: row.orderId, template: row.template, attempts: outcome.attempts, err: error };
-      if (outcome.status === "failed") logger.error(fields, "e-mail could not be sent; gave up");
-      else logger.warn({ ...fields, retryInMs: outcome.retryInMs }, "e-mail could not be sent; will retry");
+  const due = await repository.claimDue(db, batchSize, DELIVERY_LEASE_MS);
+  const results = await Promise.allSettled(
+    due.map((row) => sender.send({ to: row.to, from, subject: row.subject, text: row.textBody, html: row.htmlBody })),
+  );
+  const sent: string[] = [];
+  for (const [i, row] of due.entries()) {
+    const result = results[i]!;
+    if (result.status === "fulfilled") {
+      sent.push(row.id);
+      logger.debug({ notificationId: row.id, orderId: row.orderId, template: row.template, messageId: result.value.messageId }, "e-mail sent");
+      continue;
     }
-    return { claimed: due.length, sent };
-  });
+    const error = describe(result.reason);
+    const outcome = afterFailedAttempt(row.attempts, policy);
+    await repository.recordFailure(db, row.id, outcome, error);
+    const fields = { notificationId: row.id, orderId: row.orderId, template: row.template, attempts: outcome.attempts, err: error };
+    if (outcome.status === "failed") logger.error(fields, "e-mail could not be sent; gave up");
+    else logger.warn({ ...fields, retryInMs: outcome.retryInMs }, "e-mail could not be sent; will retry");
+  }
+  await repository.markSent(db, sent);
+  return { claimed: due.length, sent: sent.length };
 }
 
 function describe(reason: unknown): string {

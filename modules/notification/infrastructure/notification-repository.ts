@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, lt, lte, sql, type SQL } from "drizzle-orm";
-import type { Executor } from "../../../src/platform/db.ts";
+import { and, asc, desc, eq, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
+import { sqlOf, type Executor } from "../../../src/platform/db.ts";
 import type { AfterFailure } from "../domain/delivery-policy.ts";
 import type { RenderedEmail, TemplateName } from "../domain/rendered-email.ts";
 import { notifications } from "./schema.ts";
@@ -8,6 +8,15 @@ import { notifications } from "./schema.ts";
 export const MAIL_CHANNEL = "shop_notification_mail";
 
 export type NotificationRow = typeof notifications.$inferSelect;
+
+// Every order event records one: the row and its NOTIFY (delivered at commit) in one statement.
+const INSERT_PENDING = `
+with added as (
+  insert into notification.notifications (id, message_id, order_id, template, "to", subject, text_body, html_body)
+  values ($1, $2, $3, $4, $5, $6, $7, $8)
+  on conflict (message_id, template) do nothing
+  returning id)
+select pg_notify('${MAIL_CHANNEL}', '') from added`;
 
 export interface NewNotification {
   messageId: string;
@@ -18,48 +27,49 @@ export interface NewNotification {
 
 /** Reads and writes notification.notifications; every method runs on the executor it is given (pool or transaction). */
 export const notificationRepository = {
-  /** Stores the e-mail as `pending`; false when this event already produced it (a redelivery). */
+  /** Stores the e-mail as `pending` and announces it, in one statement; false when this event already produced it (a redelivery). */
   async insertPending(tx: Executor, notification: NewNotification): Promise<boolean> {
     const { email } = notification;
-    const inserted = await tx
-      .insert(notifications)
-      .values({
-        id: Bun.randomUUIDv7(),
-        messageId: notification.messageId,
-        orderId: notification.orderId,
-        template: notification.template,
-        to: email.to,
-        subject: email.subject,
-        textBody: email.text,
-        htmlBody: email.html,
-      })
-      .onConflictDoNothing({ target: [notifications.messageId, notifications.template] })
-      .returning({ id: notifications.id });
-    if (inserted.length === 0) return false;
-    await tx.execute(sql`select pg_notify(${MAIL_CHANNEL}, '')`);
-    return true;
+    const inserted = await sqlOf(tx).unsafe(INSERT_PENDING, [
+      Bun.randomUUIDv7(),
+      notification.messageId,
+      notification.orderId,
+      notification.template,
+      email.to,
+      email.subject,
+      email.text,
+      email.html,
+    ]);
+    return inserted.length > 0;
   },
 
   /**
-   * Locks up to `limit` pending e-mails that are due, oldest due first. Rows another instance holds are
-   * skipped, so no e-mail is sent by two dispatchers at once; the locks last until `tx` ends.
+   * Takes up to `limit` pending e-mails that are due, oldest due first, for `leaseMs`: their next attempt moves
+   * to the end of the lease, so no other dispatcher takes them meanwhile, and no row lock is held while they are
+   * sent. A dispatcher that dies leaves them to be taken again when the lease runs out.
    */
-  claimDue(tx: Executor, limit: number): Promise<NotificationRow[]> {
-    return tx
-      .select()
+  claimDue(db: Executor, limit: number, leaseMs: number): Promise<NotificationRow[]> {
+    const due = db
+      .select({ id: notifications.id })
       .from(notifications)
-      .where(and(eq(notifications.status, "pending"), lte(notifications.nextAttemptAt, sql`now()`)))
+      .where(and(eq(notifications.status, "pending"), lte(notifications.nextAttemptAt, sql`clock_timestamp()`)))
       .orderBy(asc(notifications.nextAttemptAt), asc(notifications.id))
       .limit(limit)
       .for("update", { skipLocked: true });
+    return db
+      .update(notifications)
+      .set({ nextAttemptAt: sql`clock_timestamp() + ${leaseMs} * interval '1 millisecond'` })
+      .where(inArray(notifications.id, due))
+      .returning();
   },
 
-  async markSent(tx: Executor, id: string): Promise<void> {
-    await tx
+  async markSent(db: Executor, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db
       .update(notifications)
       // last_error is kept: with attempts > 1 it tells why the e-mail went out late.
       .set({ status: "sent", sentAt: sql`clock_timestamp()`, attempts: sql`${notifications.attempts} + 1` })
-      .where(eq(notifications.id, id));
+      .where(inArray(notifications.id, ids));
   },
 
   /** Records a failed attempt: scheduled again after the policy's delay (counted from now), or given up. */
