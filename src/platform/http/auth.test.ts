@@ -4,6 +4,7 @@ import { SignJWT } from "jose";
 import pino from "pino";
 import { authPlugin, requireAdmin, requireUser, signToken, verifyToken, type Principal } from "./auth.ts";
 import { createHttpApp } from "./server.ts";
+import { eventually } from "../../test-support/eventually.ts";
 
 // Response.json() is typed unknown; these tests inspect free-form problem documents.
 const json = (res: Response): Promise<any> => res.json();
@@ -131,6 +132,23 @@ describe("scoping", () => {
 });
 
 describe("verifyToken", () => {
+  test("when a token that was accepted (and remembered) expires, then it is refused from then on", async () => {
+    const token = await signToken(SECRET, alice, { expiresIn: "2s" });
+    expect(await verifyToken(SECRET, token)).toEqual(alice);
+    expect(await verifyToken(SECRET, token)).toEqual(alice); // the remembered answer
+    const refusal = await eventually(() => verifyToken(SECRET, token).then(() => undefined, (error: unknown) => error), {
+      timeoutMs: 5_000,
+      what: "the token to be refused after its exp",
+    });
+    expect(refusal).toMatchObject({ code: "AUTH.INVALID_TOKEN" });
+  });
+
+  test("when a remembered token is checked against another secret, then it is refused", async () => {
+    const token = await signToken(SECRET, alice, { expiresIn: "5m" });
+    expect(await verifyToken(SECRET, token)).toEqual(alice);
+    await expect(verifyToken("another-secret-of-at-least-32-characters", token)).rejects.toMatchObject({ code: "AUTH.INVALID_TOKEN" });
+  });
+
   test("when a token is signed by signToken, then verifyToken returns exactly the principal", async () => {
     expect(await verifyToken(SECRET, await signToken(SECRET, admin, { expiresIn: "5m" }))).toEqual(admin);
   });

@@ -37,8 +37,26 @@ export async function signToken(
     .sign(keyOf(secret));
 }
 
+// A client sends the same token with every request until it expires. Verifying it (key import, HMAC, JSON,
+// claim checks) costs more than the rest of a cached read, so a token that verified is remembered, with its
+// expiry, per secret. Bounded: the oldest entries go first. Tokens are immutable, so the answer cannot change
+// before `exp` (there is no revocation list to consult).
+const VERIFIED_CAPACITY = 10_000;
+const verified = new Map<string, { principal: Principal; exp: number }>();
+
 /** Verifies signature, algorithm, expiry and claim shapes; throws UnauthorizedError `AUTH.INVALID_TOKEN` otherwise. */
 export async function verifyToken(secret: string, token: string): Promise<Principal> {
+  const cacheKey = `${secret}\u0000${token}`;
+  const known = verified.get(cacheKey);
+  if (known && known.exp > Date.now() / 1000) return known.principal;
+  if (known) verified.delete(cacheKey);
+  const { exp, ...principal } = await verifyTokenNow(secret, token);
+  if (verified.size >= VERIFIED_CAPACITY) verified.delete(verified.keys().next().value!);
+  verified.set(cacheKey, { principal, exp });
+  return principal;
+}
+
+async function verifyTokenNow(secret: string, token: string): Promise<Principal & { exp: number }> {
   let payload: unknown;
   try {
     ({ payload } = await jwtVerify(token, keyOf(secret), { algorithms: ALGORITHMS, requiredClaims: ["exp", "sub"] }));
@@ -50,7 +68,7 @@ export async function verifyToken(secret: string, token: string): Promise<Princi
   if (!Value.Check(ClaimsSchema, payload)) {
     throw new UnauthorizedError("AUTH.INVALID_TOKEN", "The bearer token does not carry valid sub, email and role claims.");
   }
-  return { sub: payload.sub, email: payload.email, role: payload.role };
+  return { sub: payload.sub, email: payload.email, role: payload.role, exp: payload.exp };
 }
 
 // One verification per request however many routers apply the plugin (root and module).
