@@ -5,8 +5,9 @@
  *   mq     RabbitMQ (beam.smp and its helpers)
  *   gen    this load generator, and its other children (pgbench)
  *   other  the rest of the machine's busy time (/proc/stat), e.g. a test suite running meanwhile
- * A process's ticks include its waited-for children's (cutime+cstime): a pgbench run or a backend that
- * ends within a window still counts, for its parent's group. Peak RSS of the shop processes too.
+ * A process that ends within a window counts up to its last sample when the window samples /proc (the
+ * pgbench baseline does, every 100 ms: its backends end with it); otherwise its time falls into "other".
+ * (Children's cutime is not used: the postmaster reaps every backend of every database.) Peak RSS too.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { run } from "./context.ts";
@@ -38,8 +39,8 @@ function readProcesses(): Map<number, ProcInfo> {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // state=0 ppid=1 … utime=11 stime=12 cutime=13 cstime=14
-      out.set(pid, { ppid: Number(f[1]), comm, ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // state=0 ppid=1 … utime=11 stime=12
+      out.set(pid, { ppid: Number(f[1]), comm, ticks: Number(f[11]) + Number(f[12]) });
     } catch {
       // the process ended meanwhile
     }
@@ -104,10 +105,7 @@ function snapshot(): Snapshot | undefined {
 
 function difference(before: Snapshot, after: Snapshot): CpuSeconds {
   const ticks: CpuSeconds = { shop: 0, pg: 0, mq: 0, gen: 0, other: 0 };
-  for (const [pid, now] of after.processes) ticks[now.group] += now.ticks - (before.processes.get(pid)?.ticks ?? 0);
-  // A process that ended was added whole to its parent's cutime: take back what it had used before the window.
-  for (const [pid, was] of before.processes) if (!after.processes.has(pid)) ticks[was.group] -= was.ticks;
-  for (const g of CPU_GROUPS) ticks[g] = Math.max(0, ticks[g]);
+  for (const [pid, now] of after.processes) ticks[now.group] += Math.max(0, now.ticks - (before.processes.get(pid)?.ticks ?? 0));
   // "other" is the rest of the machine's busy time: other processes, ended ones, interrupts.
   ticks.other = Math.max(0, after.busy - before.busy - ticks.shop - ticks.pg - ticks.mq - ticks.gen);
   return Object.fromEntries(CPU_GROUPS.map((g) => [g, ticks[g] / CLOCK_TICKS])) as CpuSeconds;
@@ -118,14 +116,24 @@ export interface Usage {
   cpuS: CpuSeconds;
 }
 
-/** A window of wall time and the CPU each group used in it. */
-export function cpuWindow(): { stop(): Usage } {
+/**
+ * A window of wall time and the CPU each group used in it. With `sampleMs`, /proc is also read during the
+ * window, so a process that ends in it (pgbench, its backends) counts up to its last sample.
+ */
+export function cpuWindow(sampleMs?: number): { stop(): Usage } {
   const before = snapshot();
   const started = performance.now();
+  const seen = new Map<number, { group: CpuGroup; ticks: number }>();
+  const sample = () => {
+    for (const [pid, p] of snapshot()?.processes ?? []) seen.set(pid, p);
+  };
+  const timer = sampleMs ? setInterval(sample, sampleMs) : undefined;
   return {
     stop() {
+      clearInterval(timer);
       const wallS = (performance.now() - started) / 1000;
       const after = snapshot();
+      if (after) for (const [pid, p] of seen) if (!after.processes.has(pid)) after.processes.set(pid, p);
       const cpuS = before && after ? difference(before, after) : (Object.fromEntries(CPU_GROUPS.map((g) => [g, Number.NaN])) as CpuSeconds);
       return { wallS, cpuS };
     },

@@ -114,7 +114,7 @@ export async function pgbenchBaseline(seconds: number): Promise<PgbenchResult> {
     await createOrdersTables(db.url);
     writeFileSync(scriptPath, PGBENCH_SCRIPT);
     throwIfAborted();
-    const meter = await startMeter(undefined, false);
+    const meter = await startMeter(undefined, false, 100); // sampled: pgbench and its backends end within the window
     const out = await runPgbench(db.url, seconds, scriptPath);
     const cost = await meter.stop("pgbench order tx", "pgbench", "transaction");
     const parsed = parseOutput(out);

@@ -21,9 +21,9 @@ export interface Meter {
 }
 
 /** Starts a cost window: PostgreSQL readings outside it, CPU snapshots inside, so the readings cost nothing here. */
-export async function startMeter(db: ShopDb | undefined, withStatements: boolean): Promise<Meter> {
+export async function startMeter(db: ShopDb | undefined, withStatements: boolean, sampleMs?: number): Promise<Meter> {
   const before = db ? await readPg(db, withStatements) : undefined;
-  const cpu = cpuWindow();
+  const cpu = cpuWindow(sampleMs);
   return {
     async stop(name, kind, unit) {
       const usage = cpu.stop();

@@ -109,6 +109,9 @@ function printSteps(r: Results): void {
 export function reportLines(r: Results): string[] {
   out = [];
   print(["", `== shop bench — ${r.mode} — ${r.shop?.topology ?? "-"} — ${r.shop?.runner ?? "-"} — ${r.git.commit}${r.git.dirty ? " (dirty)" : ""}`]);
+  if (r.machine.busyBefore > 0.25) {
+    print(`NOTE: the machine was busy before the run (${Math.round(r.machine.busyBefore * 100)}% of one core): see "other"; figures are not comparable with a quiet run.`);
+  }
   printBaseline(r);
   printLatencies(r);
   printCosts(r);
