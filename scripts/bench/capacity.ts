@@ -53,7 +53,7 @@ export async function capacitySearch(shop: Shop, options: Options, accepted: Acc
     }
     const drainTimeoutS = Math.max(5, Math.min(options.sagaTimeout, remainingS - options.stepSeconds));
     const step = await runOpenLoop(shop, accepted, {
-      label: `step ${steps.length + 1}`, kind: "step", rate, seconds: options.stepSeconds, drainTimeoutS,
+      label: `step ${steps.length + 1}: ${rate}/s`, kind: "step", rate, seconds: options.stepSeconds, drainTimeoutS,
       backlogSeconds: options.backlogSeconds, sloMs: options.sloMs,
     });
     steps.push(step);

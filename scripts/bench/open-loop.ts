@@ -115,7 +115,7 @@ export async function runOpenLoop(shop: Shop, accepted: Accepted, settings: Step
 
 export function stepLine(s: StepResult): string {
   return (
-    `${s.label}: offered ${s.rate}/s, achieved ${s.achievedRate.toFixed(0)}/s, POST p50 ${ms(s.post.toJSON().stats.p50)} p99 ${ms(s.post.toJSON().stats.p99)} ms, ` +
+    `${s.label} — achieved ${s.achievedRate.toFixed(0)}/s, POST p50 ${ms(s.post.toJSON().stats.p50)} p99 ${ms(s.post.toJSON().stats.p99)} ms, ` +
     `place→confirmed p50 ${ms(s.confirm.p50)} p99 ${ms(s.confirm.p99)} ms, backlog at end ${backlogText(s.backlogEnd)}, ` +
     `${s.drained ? `drained in ${ms(s.drainMs)} ms` : "NOT drained"}; ${statusText(new Map(Object.entries(s.byStatus)))} → ${s.pass ? "pass" : `fail: ${s.verdict}`}`
   );

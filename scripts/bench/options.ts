@@ -16,7 +16,7 @@ const INTS = {
   pgbenchSeconds: { flag: "pgbench-seconds", default: 10, min: 0, max: 600, help: "pgbench baseline duration; 0 skips it" },
   orders: { flag: "orders", default: 3000, min: 0, max: 1_000_000, help: "burst: orders to place; 0 skips the burst" },
   concurrency: { flag: "concurrency", default: 64, min: 1, max: 1024, help: "burst: POST /orders in flight (closed loop)" },
-  placementSeconds: { flag: "placement-seconds", default: 45, min: 1, max: 3600, help: "burst: no new order after N s, however many are left" },
+  placementSeconds: { flag: "placement-seconds", default: 30, min: 1, max: 3600, help: "burst: no new order after N s, however many are left" },
   rate: { flag: "rate", default: 150, min: 1, max: 100_000, help: "open loop: orders per second at fixed arrival times (capacity: first step, default 100)" },
   seconds: { flag: "seconds", default: 10, min: 0, max: 3600, help: "open loop: duration of the run; 0 skips it" },
   stepSeconds: { flag: "step-seconds", default: 10, min: 1, max: 600, help: "capacity: duration of each rate step" },
