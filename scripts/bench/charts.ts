@@ -61,7 +61,7 @@ export function latencyChart(r: Results): string {
   const px = (x: number) => M.left + (x / xMax) * (W - M.left - M.right);
   const py = (y: number) => (Number.isFinite(y) ? H - M.bottom - ((Math.log10(Math.max(y, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (H - M.top - M.bottom) : M.top - 8);
   const parts: string[] = [];
-  for (let v = lo; v <= hi; v *= 10) parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${f(py(v))}" y2="${f(py(v))}" stroke="#ddd"/>`, text(M.left - 6, py(v) + 4, `${v} ms`, 'text-anchor="end"'));
+  for (let v = lo; v <= hi; v *= 10) parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${f(py(v))}" y2="${f(py(v))}" stroke="#ddd"/>`, text(M.left - 6, py(v) + 4, v >= 1000 ? `${v / 1000} s` : `${v} ms`, 'text-anchor="end"'));
   const xStep = niceCeil(xMax / 6);
   for (let x = 0; x <= xMax; x += xStep) parts.push(`<line x1="${f(px(x))}" x2="${f(px(x))}" y1="${H - M.bottom}" y2="${H - M.bottom + 5}" stroke="#333"/>`, text(px(x), H - M.bottom + 18, String(x), 'text-anchor="middle"'));
   parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${f(py(r.options.sloMs))}" y2="${f(py(r.options.sloMs))}" stroke="#333" stroke-dasharray="2 3"/>`);

@@ -17,7 +17,7 @@ const INTS = {
   orders: { flag: "orders", default: 3000, min: 0, max: 1_000_000, help: "burst: orders to place; 0 skips the burst" },
   concurrency: { flag: "concurrency", default: 64, min: 1, max: 1024, help: "burst: POST /orders in flight (closed loop)" },
   placementSeconds: { flag: "placement-seconds", default: 30, min: 1, max: 3600, help: "burst: no new order after N s, however many are left" },
-  rate: { flag: "rate", default: 150, min: 1, max: 100_000, help: "open loop: orders per second at fixed arrival times (capacity: first step, default 100)" },
+  rate: { flag: "rate", default: 150, min: 1, max: 100_000, help: "open loop: orders per second at fixed arrival times; with --capacity the first step (then default 100)" },
   seconds: { flag: "seconds", default: 10, min: 0, max: 3600, help: "open loop: duration of the run; 0 skips it" },
   stepSeconds: { flag: "step-seconds", default: 10, min: 1, max: 600, help: "capacity: duration of each rate step" },
   capacityBudget: { flag: "capacity-budget", default: 180, min: 5, max: 7200, help: "capacity: total seconds for the search (steps, drains)" },
@@ -28,7 +28,7 @@ const INTS = {
   products: { flag: "products", default: 20, min: 1, max: 10_000, help: "products in the catalog" },
   customers: { flag: "customers", default: 8, min: 1, max: 10_000, help: "distinct customers placing orders" },
   sagaTimeout: { flag: "saga-timeout", default: 60, min: 1, max: 3600, help: "seconds to wait for orders to be final / the system to drain" },
-  workers: { flag: "workers", default: undefined, min: 1, max: 64, help: "pass WORKERS=N to the shop (default: not set)" },
+  workers: { flag: "workers", default: undefined, min: 1, max: 64, help: "pass WORKERS=N to the shop (N processes sharing the port, once the app supports it)" },
 } satisfies Record<string, IntSpec>;
 
 type IntName = keyof typeof INTS;
