@@ -1,5 +1,5 @@
 import type { ModuleDefinition } from "../../src/platform/module.ts";
-import { on } from "../../src/platform/messaging/handler.ts";
+import { on, onBatch } from "../../src/platform/messaging/handler.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import { OrderCancelled, OrderPlaced, OrderShipped } from "../orders/contract.ts";
 import { checkStockInvariants } from "./application/check-stock-invariants.ts";
@@ -28,7 +28,7 @@ export const inventoryModule: ModuleDefinition = {
       migrationsFolder,
       routes: inventoryRoutes({ ...deps, authSecret }),
       handlers: [
-        on(OrderPlaced, (order, ctx) => reserveStock(deps, order, ctx)),
+        onBatch(OrderPlaced, (placements, ctx) => reserveStock(deps, placements, ctx)),
         on(OrderCancelled, (order, ctx) => releaseStock(deps, order, ctx)),
         on(OrderShipped, (order, ctx) => consumeStock(deps, order, ctx)),
       ],

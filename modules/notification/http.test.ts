@@ -31,7 +31,7 @@ function order(): OrderSnapshot {
 
 async function record(snapshot: OrderSnapshot, template: "order-confirmed" | "order-shipped") {
   const email = template === "order-confirmed" ? renderOrderConfirmed(snapshot) : renderOrderShipped(snapshot);
-  await notificationRepository.insertPending(database.db, { messageId: Bun.randomUUIDv7(), orderId: snapshot.orderId, template, email });
+  await notificationRepository.insertPending(database.db, [{ messageId: Bun.randomUUIDv7(), orderId: snapshot.orderId, template, email }]);
 }
 
 beforeAll(async () => {

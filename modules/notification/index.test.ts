@@ -44,7 +44,7 @@ describe("notificationModule", () => {
       const handler = module.handlers.find((h) => h.event.name === OrderShipped.name)!;
       const outbox = createOutbox(module.outboxTable, module.name);
       await database.db.transaction((tx) =>
-        handler.handle(data, { tx, envelope, emit: (event, payload) => outbox.add(tx, event, payload, { correlationId: envelope.correlationId }) }),
+        handler.handleMany([{ data, envelope }], { tx, emit: (cause, event, payload) => outbox.add(tx, event, payload, { correlationId: cause.correlationId }) }),
       );
 
       const [row] = await eventually(() => database.db.select().from(notifications).where(eq(notifications.orderId, orderId)), {

@@ -3,7 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { migrateModule, openDatabase, type DatabaseHandle } from "../../src/platform/db.ts";
 import { NotFoundError } from "../../src/platform/http/errors.ts";
 import { createLogger } from "../../src/platform/logger.ts";
-import { applyEvent } from "../../src/platform/messaging/apply-event.ts";
+import { applyEvent, applyEvents } from "../../src/platform/messaging/apply-event.ts";
 import { checkData, createEnvelope } from "../../src/platform/messaging/envelope.ts";
 import type { EventData, EventDefinition } from "../../src/platform/messaging/event.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
@@ -146,6 +146,50 @@ describe("inventory.stock-reserved", () => {
   test("when the order does not exist, then the handler fails (so the message is retried, then parked)", async () => {
     const error = await deliver(StockReserved, { orderId: Bun.randomUUIDv7(), items: [] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("inventory's answers in one batch", () => {
+  test("when reservations and rejections for several orders arrive together, then each order moves once, in order, with its own event and cause", async () => {
+    const sku = await productInCatalog(300);
+    const [first, second, third, gone] = [
+      await pendingOrder([{ sku, quantity: 1 }]),
+      await pendingOrder([{ sku, quantity: 2 }]),
+      await pendingOrder([{ sku, quantity: 3 }]),
+      await pendingOrder([{ sku, quantity: 4 }]),
+    ];
+    await database.db.transaction((tx) => changeOrderStatus({ orders: orderRepository }, tx, { orderId: gone.id, to: "cancelled" }));
+    const envelopeOf = <E extends EventDefinition>(event: E, data: EventData<E>) =>
+      createEnvelope(event, data, "inventory", { correlationId: `corr-${unique()}` });
+    const batch = [
+      envelopeOf(StockReserved, { orderId: first.id, items: [{ sku, quantity: 1 }] }),
+      envelopeOf(StockReserved, { orderId: second.id, items: [{ sku, quantity: 2 }] }),
+      envelopeOf(StockReserved, { orderId: gone.id, items: [{ sku, quantity: 4 }] }),
+      envelopeOf(StockReserved, { orderId: first.id, items: [{ sku, quantity: 1 }] }),
+      envelopeOf(StockRejected, { orderId: third.id, shortages: [{ sku, requested: 3, available: 0 }] }),
+    ];
+    const handlerOf = (name: string) => module.handlers.find((h) => h.event.name === name)!;
+
+    const applied = await applyEvents(
+      { module: "orders", database, inbox, outbox: outboxWriter },
+      batch.map((envelope) => ({ handler: handlerOf(envelope.name), envelope })),
+    );
+
+    expect(applied).toEqual([true, true, true, true, true]);
+    for (const [order, status] of [[first, "confirmed"], [second, "confirmed"], [third, "rejected"], [gone, "cancelled"]] as const) {
+      const stored = await orderRepository.findById(database.db, order.id);
+      expect({ id: order.id, status: stored?.status, version: stored?.version, history: stored?.history.map((h) => h.status) }).toEqual({
+        id: order.id,
+        status,
+        version: 2,
+        history: ["pending", status],
+      });
+    }
+    const confirmations = await eventsFor(first.id, OrderConfirmed.name);
+    expect(confirmations.map((e) => e.envelope.causationId)).toEqual([batch[0]!.id]);
+    expect((await eventsFor(second.id, OrderConfirmed.name)).map((e) => e.envelope.causationId)).toEqual([batch[1]!.id]);
+    expect((await eventsFor(third.id, OrderRejected.name)).map((e) => e.envelope.causationId)).toEqual([batch[4]!.id]);
+    expect(await eventsFor(gone.id, OrderConfirmed.name)).toEqual([]);
   });
 });
 

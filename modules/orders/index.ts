@@ -1,11 +1,11 @@
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
-import { on } from "../../src/platform/messaging/handler.ts";
+import { on, onBatch } from "../../src/platform/messaging/handler.ts";
 import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { ProductUpserted, StockRejected, StockReserved } from "../inventory/contract.ts";
 import { checkOrderInvariants } from "./application/check-order-invariants.ts";
-import { confirmOrder } from "./application/confirm-order.ts";
+import { confirmOrders } from "./application/confirm-order.ts";
 import { recordCatalogEntry } from "./application/record-catalog-entry.ts";
-import { rejectOrder } from "./application/reject-order.ts";
+import { rejectOrders } from "./application/reject-order.ts";
 import { ordersRoutes } from "./http.ts";
 import { catalogRepository } from "./infrastructure/catalog-repository.ts";
 import { idempotencyKeyRepository } from "./infrastructure/idempotency-key-repository.ts";
@@ -39,8 +39,8 @@ export const ordersModule: ModuleDefinition = {
       routes: ordersRoutes({ ...deps, authSecret }),
       handlers: [
         on(ProductUpserted, (data, ctx) => recordCatalogEntry(deps, ctx, data)),
-        on(StockReserved, (data, ctx) => confirmOrder(deps, ctx, data)),
-        on(StockRejected, (data, ctx) => rejectOrder(deps, ctx, data)),
+        onBatch(StockReserved, (answers, ctx) => confirmOrders(deps, answers, ctx)),
+        onBatch(StockRejected, (answers, ctx) => rejectOrders(deps, answers, ctx)),
       ],
     };
   },

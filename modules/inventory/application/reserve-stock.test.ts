@@ -4,6 +4,7 @@ import { OrderCancelled, OrderPlaced } from "../../orders/contract.ts";
 import { StockRejected, StockReleased, StockReserved } from "../contract.ts";
 import {
   deliver,
+  deliverBatch,
   emitted,
   givenProduct,
   openInventory,
@@ -188,5 +189,73 @@ describe("reserving under concurrency", () => {
     expect((await emitted(inventory, StockReserved)).filter((e) => ids.has(e.orderId))).toHaveLength(10);
     expect(await stockOf(inventory, a)).toEqual({ onHand: 10, reserved: 10 });
     expect(await stockOf(inventory, b)).toEqual({ onHand: 10, reserved: 10 });
+  });
+});
+
+describe("reserving stock for a batch of placements", () => {
+  test("when several placements arrive in one batch, then each is decided in turn against the stock the ones before it left", async () => {
+    const tee = await givenProduct(inventory, { onHand: 5 });
+    const mug = await givenProduct(inventory, { onHand: 10 });
+    const first = placedOrder([{ sku: tee, quantity: 2 }, { sku: mug, quantity: 1 }]);
+    const second = placedOrder([{ sku: tee, quantity: 2 }]);
+    const third = placedOrder([{ sku: tee, quantity: 2 }, { sku: mug, quantity: 1 }]);
+    const fourth = placedOrder([{ sku: mug, quantity: 3 }]);
+
+    const applied = await deliverBatch(inventory, [first, second, third, fourth].map((data) => ({ event: OrderPlaced, data })));
+
+    expect(applied).toEqual([true, true, true, true]);
+    expect(await stockOf(inventory, tee)).toEqual({ onHand: 5, reserved: 4 });
+    expect(await stockOf(inventory, mug)).toEqual({ onHand: 10, reserved: 4 });
+    expect(await reservationsOf(inventory, third.orderId)).toEqual([]);
+    expect(await emitted(inventory, StockRejected, third.orderId)).toEqual([
+      { orderId: third.orderId, shortages: [{ sku: tee, requested: 2, available: 1 }] },
+    ]);
+    for (const order of [first, second, fourth]) {
+      expect((await emitted(inventory, StockReserved, order.orderId)).map((e) => e.orderId)).toEqual([order.orderId]);
+    }
+    expect(await reservationsOf(inventory, fourth.orderId)).toEqual([{ sku: mug, quantity: 3, status: "held" }]);
+  });
+
+  test("when a batch holds the same order placed twice, a repeated message and an order cancelled before, then each is reserved at most once", async () => {
+    const tee = await givenProduct(inventory, { onHand: 10 });
+    const twice = placedOrder([{ sku: tee, quantity: 1 }]);
+    const repeated = placedOrder([{ sku: tee, quantity: 2 }]);
+    const cancelledFirst = placedOrder([{ sku: tee, quantity: 4 }]);
+    await deliver(inventory, OrderCancelled, cancelledFirst);
+    const messageId = Bun.randomUUIDv7();
+
+    const applied = await deliverBatch(inventory, [
+      { event: OrderPlaced, data: twice },
+      { event: OrderPlaced, data: repeated, messageId },
+      { event: OrderPlaced, data: cancelledFirst },
+      { event: OrderPlaced, data: twice },
+      { event: OrderPlaced, data: repeated, messageId },
+    ]);
+
+    expect(applied).toEqual([true, true, true, true, false]);
+    expect(await stockOf(inventory, tee)).toEqual({ onHand: 10, reserved: 3 });
+    expect(await reservationsOf(inventory, cancelledFirst.orderId)).toEqual([]);
+    expect(await emitted(inventory, StockReserved, twice.orderId)).toHaveLength(1);
+    expect(await emitted(inventory, StockReserved, repeated.orderId)).toHaveLength(1);
+    expect(await emitted(inventory, StockReserved, cancelledFirst.orderId)).toEqual([]);
+  });
+
+  test("when a batch mixes placements and cancels of the same orders, then they apply in delivery order", async () => {
+    const tee = await givenProduct(inventory, { onHand: 6 });
+    const kept = placedOrder([{ sku: tee, quantity: 2 }]);
+    const withdrawn = placedOrder([{ sku: tee, quantity: 3 }]);
+    const late = placedOrder([{ sku: tee, quantity: 3 }]);
+
+    await deliverBatch(inventory, [
+      { event: OrderPlaced, data: kept },
+      { event: OrderPlaced, data: withdrawn },
+      { event: OrderCancelled, data: withdrawn },
+      { event: OrderPlaced, data: late },
+    ]);
+
+    expect(await stockOf(inventory, tee)).toEqual({ onHand: 6, reserved: 5 });
+    expect(await reservationsOf(inventory, withdrawn.orderId)).toEqual([{ sku: tee, quantity: 3, status: "released" }]);
+    expect(await emitted(inventory, StockReleased, withdrawn.orderId)).toEqual([{ orderId: withdrawn.orderId, items: [{ sku: tee, quantity: 3 }] }]);
+    expect(await reservationsOf(inventory, late.orderId)).toEqual([{ sku: tee, quantity: 3, status: "held" }]);
   });
 });

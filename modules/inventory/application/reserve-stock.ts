@@ -1,52 +1,61 @@
 import type { Logger } from "../../../src/platform/logger.ts";
-import type { HandlerContext } from "../../../src/platform/messaging/handler.ts";
-import type { EventData } from "../../../src/platform/messaging/event.ts";
+import type { BatchContext, BatchItem } from "../../../src/platform/messaging/handler.ts";
 import type { OrderPlaced } from "../../orders/contract.ts";
 import { StockRejected, StockReserved } from "../contract.ts";
-import { planReservation } from "../domain/reservation-plan.ts";
-import { findShortages } from "../domain/shortages.ts";
-import type { ProductRepository } from "../infrastructure/product-repository.ts";
+import { planReservation, type StockLine } from "../domain/reservation-plan.ts";
+import { findShortages, type SkuAvailability } from "../domain/shortages.ts";
 import type { ReservationRepository } from "../infrastructure/reservation-repository.ts";
 
 export interface ReserveStockDeps {
-  products: ProductRepository;
   reservations: ReservationRepository;
   logger: Logger;
 }
 
 /**
- * Handles `orders.order-placed`: reserves every line or none, then answers `inventory.stock-reserved` or
- * `inventory.stock-rejected` (with every short line). A placement whose cancel arrived first reserves
- * nothing and answers nothing — the cancel already answered `inventory.stock-released` with no items, and the
- * order is cancelled, so no reply is awaited.
- * The order's lock, then its skus' product rows locked in sku order (no deadlock between two orders), then
- * one write: four statements, whatever the number of lines.
+ * Handles `orders.order-placed`, for a batch of placements at once: each order reserves every line or none,
+ * then answers `inventory.stock-reserved` or `inventory.stock-rejected` (with every short line). Orders are
+ * decided in delivery order against the stock left by the ones before them. A placement whose cancel arrived
+ * first reserves nothing and answers nothing — the cancel already answered `inventory.stock-released` with no
+ * items, and the order is cancelled, so no reply is awaited.
+ * Three statements per batch, whatever its size: the orders' locks; what they hold and the stock of their skus
+ * (whose product rows it locks, in sku order, so what was read stays true); one write of every reservation.
  */
-export async function reserveStock(
-  deps: ReserveStockDeps,
-  order: Pick<EventData<typeof OrderPlaced>, "orderId" | "items">,
-  ctx: Pick<HandlerContext, "tx" | "emit">,
-): Promise<void> {
+export async function reserveStock(deps: ReserveStockDeps, items: BatchItem<typeof OrderPlaced>[], ctx: BatchContext): Promise<void> {
   const { tx, emit } = ctx;
-  const { orderId } = order;
-  const plan = planReservation(order.items);
-  await deps.reservations.lockOrder(tx, orderId);
-  const state = await deps.reservations.lockForPlacement(tx, orderId, plan.map((line) => line.sku));
-  if (state.cancelled) {
-    deps.logger.info({ orderId }, "order was cancelled before it was placed; nothing reserved");
-    return;
+  const orders = items.map(({ data, envelope }) => ({ orderId: data.orderId, plan: planReservation(data.items), cause: envelope }));
+  const orderIds = [...new Set(orders.map((o) => o.orderId))];
+  await deps.reservations.lockOrders(tx, orderIds);
+  const state = await deps.reservations.lockForPlacement(tx, orderIds, [...new Set(orders.flatMap((o) => o.plan.map((l) => l.sku)))]);
+
+  const stock = new Map(state.stock);
+  const holds: Array<{ orderId: string; lines: StockLine[] }> = [];
+  const decided = new Set<string>();
+  for (const { orderId, plan, cause } of orders) {
+    // The database answers ids in lower case; a producer may not have written them so.
+    if (state.cancelled.has(orderId.toLowerCase())) {
+      deps.logger.info({ orderId }, "order was cancelled before it was placed; nothing reserved");
+      continue;
+    }
+    if (state.reserved.has(orderId.toLowerCase()) || decided.has(orderId)) {
+      // The same order placed twice under another message id: its stock is reserved once, already answered.
+      deps.logger.warn({ orderId }, "order already has reservations; placement ignored");
+      continue;
+    }
+    decided.add(orderId);
+    // More than the catalog can ever count is short too (available never exceeds MAX_UNITS).
+    const shortages = findShortages(plan, stock);
+    if (shortages.length > 0) {
+      await emit(cause, StockRejected, { orderId, shortages });
+      continue;
+    }
+    for (const line of plan) take(stock, line);
+    holds.push({ orderId, lines: plan });
+    await emit(cause, StockReserved, { orderId, items: plan });
   }
-  if (state.reserved) {
-    // The same order placed twice under another message id: its stock is reserved once, already answered.
-    deps.logger.warn({ orderId }, "order already has reservations; placement ignored");
-    return;
-  }
-  // More than the catalog can ever count is short too (available never exceeds MAX_UNITS).
-  const shortages = findShortages(plan, state.stock);
-  if (shortages.length > 0) {
-    await emit(StockRejected, { orderId, shortages });
-    return;
-  }
-  await deps.reservations.reserveAndHold(tx, orderId, plan);
-  await emit(StockReserved, { orderId, items: plan });
+  await deps.reservations.reserveAndHold(tx, holds);
+}
+
+function take(stock: Map<string, SkuAvailability>, line: StockLine): void {
+  const entry = stock.get(line.sku)!;
+  stock.set(line.sku, { ...entry, available: entry.available - line.quantity });
 }

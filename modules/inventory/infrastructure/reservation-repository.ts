@@ -5,22 +5,30 @@ import type { SkuAvailability } from "../domain/shortages.ts";
 import { cancelledOrders, reservations, type ReservationStatus } from "./schema.ts";
 
 export interface PlacementState {
-  cancelled: boolean;
-  reserved: boolean;
+  /** Orders whose cancel arrived before their placement. */
+  cancelled: Set<string>;
+  /** Orders that already hold reservations (whatever their status). */
+  reserved: Set<string>;
   /** Activity and available units of each known sku among those asked for. */
   stock: Map<string, SkuAvailability>;
 }
 
+const LOCK_ORDERS = `
+select count(pg_advisory_xact_lock(hashtextextended('inventory.order:' || id, 0)))
+from (select id from unnest($1::text[]) as id order by id) as sorted`;
+
 const LOCK_FOR_PLACEMENT = `
-select exists (select 1 from inventory.cancelled_orders where order_id = $1) as cancelled,
-  exists (select 1 from inventory.reservations where order_id = $1) as reserved,
+select (select coalesce(json_agg(order_id), '[]') from inventory.cancelled_orders where order_id = any($1::uuid[])) as cancelled,
+  (select coalesce(json_agg(distinct order_id), '[]') from inventory.reservations where order_id = any($1::uuid[])) as reserved,
   (select coalesce(json_agg(json_build_object('sku', sku, 'active', active, 'available', on_hand - reserved)), '[]')
    from (select sku, active, on_hand, reserved from inventory.products where sku = any($2::text[]) order by sku for update) locked) as stock`;
 
 const RESERVE_AND_HOLD = `
-with lines as (select * from unnest($2::text[], $3::int[]) as l(sku, quantity)),
-taken as (update inventory.products p set reserved = p.reserved + lines.quantity from lines where p.sku = lines.sku)
-insert into inventory.reservations (order_id, sku, quantity, status) select $1, sku, quantity, 'held' from lines`;
+with lines as (select * from unnest($1::uuid[], $2::text[], $3::int[]) as l(order_id, sku, quantity)),
+taken as (
+  update inventory.products p set reserved = p.reserved + t.quantity
+  from (select sku, sum(quantity) as quantity from lines group by sku) t where p.sku = t.sku)
+insert into inventory.reservations (order_id, sku, quantity, status) select order_id, sku, quantity, 'held' from lines`;
 
 /** Postgres access to what each order holds (`inventory.reservations`) and to early cancels (`cancelled_orders`). */
 export const reservationRepository = {
@@ -34,26 +42,39 @@ export const reservationRepository = {
   },
 
   /**
-   * What a placement needs to know, in one statement (call it after lockOrder, so that it sees every change
-   * committed before the lock was granted): whether the order was cancelled first, whether it already holds
-   * reservations, and the stock of its skus — whose product rows it locks, in sku order like every reservation,
-   * so that what it reads stays true until the transaction ends.
+   * Serialises, like lockOrder, everything this module does for each of these orders; taken in one statement, in
+   * id order, so that two transactions locking overlapping sets cannot deadlock on them.
    */
-  async lockForPlacement(tx: Transaction, orderId: string, skus: string[]): Promise<PlacementState> {
-    const [row] = await sqlOf(tx).unsafe<{ cancelled: boolean; reserved: boolean; stock: Array<SkuAvailability & { sku: string }> }[]>(
-      LOCK_FOR_PLACEMENT,
-      [orderId, skus],
-    );
-    return { cancelled: row!.cancelled, reserved: row!.reserved, stock: new Map(row!.stock.map(({ sku, ...stock }) => [sku, stock])) };
+  async lockOrders(tx: Transaction, orderIds: string[]): Promise<void> {
+    await sqlOf(tx).unsafe(LOCK_ORDERS, [orderIds]);
   },
 
   /**
-   * Reserves every line and records what the order holds, in one statement. Only after lockForPlacement found
-   * every line available: the product rows are locked, so the stock cannot have changed since.
+   * What placements need to know, in one statement (call it after lockOrders, so that it sees every change
+   * committed before the locks were granted): which of the orders were cancelled first, which already hold
+   * reservations, and the stock of the skus — whose product rows it locks, in sku order like every reservation,
+   * so that what it reads stays true until the transaction ends.
    */
-  async reserveAndHold(tx: Transaction, orderId: string, lines: StockLine[]): Promise<void> {
+  async lockForPlacement(tx: Transaction, orderIds: string[], skus: string[]): Promise<PlacementState> {
+    const [row] = await sqlOf(tx).unsafe<{ cancelled: string[]; reserved: string[]; stock: Array<SkuAvailability & { sku: string }> }[]>(
+      LOCK_FOR_PLACEMENT,
+      [orderIds, skus],
+    );
+    return {
+      cancelled: new Set(row!.cancelled),
+      reserved: new Set(row!.reserved),
+      stock: new Map(row!.stock.map(({ sku, ...stock }) => [sku, stock])),
+    };
+  },
+
+  /**
+   * Reserves the lines of every order and records what each holds, in one statement. Only after
+   * lockForPlacement found the lines available: the product rows are locked, so the stock cannot have changed.
+   */
+  async reserveAndHold(tx: Transaction, holds: Array<{ orderId: string; lines: StockLine[] }>): Promise<void> {
+    const lines = holds.flatMap(({ orderId, lines }) => lines.map((line) => ({ orderId, ...line })));
     if (lines.length === 0) return;
-    await sqlOf(tx).unsafe(RESERVE_AND_HOLD, [orderId, lines.map((l) => l.sku), lines.map((l) => l.quantity)]);
+    await sqlOf(tx).unsafe(RESERVE_AND_HOLD, [lines.map((l) => l.orderId), lines.map((l) => l.sku), lines.map((l) => l.quantity)]);
   },
 
   /** Whether any reservation row exists for the order, whatever its status. */

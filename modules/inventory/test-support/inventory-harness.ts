@@ -3,7 +3,7 @@ import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/p
 import { createLogger } from "../../../src/platform/logger.ts";
 import type { Envelope } from "../../../src/platform/messaging/envelope.ts";
 import type { EventData, EventDefinition } from "../../../src/platform/messaging/event.ts";
-import { applyEvent } from "../../../src/platform/messaging/apply-event.ts";
+import { applyEvent, applyEvents } from "../../../src/platform/messaging/apply-event.ts";
 import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
 import type { ShopModule } from "../../../src/platform/module.ts";
 import { inventoryModule } from "../index.ts";
@@ -49,6 +49,32 @@ export async function deliver<E extends EventDefinition>(
     data,
   };
   return applyEvent({ module: "inventory", database: harness.database, inbox, outbox: events }, handler, envelope);
+}
+
+/**
+ * Delivers several events in one batch, the way the platform consumer does under load: one transaction, each
+ * message once. Returns, per event, whether it was applied (false for a duplicate message id).
+ */
+export async function deliverBatch(
+  harness: InventoryHarness,
+  batch: Array<{ event: EventDefinition; data: unknown; messageId?: string }>,
+): Promise<boolean[]> {
+  const events = createOutbox(harness.module.outboxTable, "inventory");
+  const deliveries = batch.map(({ event, data, messageId }) => {
+    const handler = harness.module.handlers.find((h) => h.event.name === event.name && h.event.version === event.version);
+    if (!handler) throw new Error(`inventory has no handler for ${event.name}`);
+    const envelope: Envelope = {
+      id: messageId ?? Bun.randomUUIDv7(),
+      name: event.name,
+      version: event.version,
+      occurredAt: new Date().toISOString(),
+      source: "orders",
+      correlationId: `test-${Bun.randomUUIDv7()}`,
+      data,
+    };
+    return { handler, envelope };
+  });
+  return applyEvents({ module: "inventory", database: harness.database, inbox, outbox: events }, deliveries);
 }
 
 /** The `data` of every event of `event`'s name in the inventory outbox, oldest first, optionally for one order. */

@@ -6,6 +6,7 @@ import type { EventData, EventDefinition } from "../../../src/platform/messaging
 import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
 import { createTestDatabase, type TestDatabase } from "../../../src/test-support/database.ts";
 import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../../orders/contract.ts";
+import { renderOrderConfirmed } from "../domain/order-templates.ts";
 import { migrationsFolder } from "../infrastructure/migrations.ts";
 import { notificationRepository } from "../infrastructure/notification-repository.ts";
 import { notifications, outbox } from "../infrastructure/schema.ts";
@@ -47,8 +48,9 @@ async function deliver(envelope: Envelope): Promise<void> {
   if (!handler) throw new Error(`no handler for ${envelope.name}`);
   const box = createOutbox(outbox, "notification");
   await database.db.transaction(async (tx) => {
-    const emit = (event: EventDefinition, data: unknown) => box.add(tx, event, data as never, { correlationId: envelope.correlationId, causationId: envelope.id });
-    await handler.handle(envelope.data as never, { tx, envelope, emit });
+    const emit = (cause: Envelope, event: EventDefinition, data: unknown) =>
+      box.add(tx, event, data as never, { correlationId: cause.correlationId, causationId: cause.id });
+    await handler.handleMany([{ data: envelope.data, envelope }], { tx, emit });
   });
 }
 
@@ -105,6 +107,24 @@ describe("order e-mail handlers", () => {
     expect(await rowsOf(order.orderId)).toHaveLength(1);
   });
 
+  test("when a batch of events arrives (one of them twice), then each event gets one e-mail, addressed and rendered for its own order", async () => {
+    const orders = [snapshot(), snapshot(), snapshot()];
+    const envelopes = orders.map((order) => envelopeOf(OrderConfirmed, order));
+    const handler = handlers.find((h) => h.event.name === OrderConfirmed.name)!;
+    await database.db.transaction((tx) =>
+      handler.handleMany(
+        [...envelopes, envelopes[1]!].map((envelope) => ({ data: envelope.data, envelope })),
+        { tx, emit: () => Promise.reject(new Error("unused")) },
+      ),
+    );
+    for (const order of orders) {
+      const rows = await rowsOf(order.orderId);
+      expect(rows.map((r) => ({ template: r.template, to: r.to, subject: r.subject }))).toEqual([
+        { template: "order-confirmed", to: order.customerEmail, subject: renderOrderConfirmed(order).subject },
+      ]);
+    }
+  });
+
   test("when two events concern the same order, then each gets its own e-mail", async () => {
     const order = snapshot();
     await deliver(envelopeOf(OrderConfirmed, order));
@@ -118,7 +138,7 @@ describe("order e-mail handlers", () => {
     const envelope = envelopeOf(OrderConfirmed, order);
     const handler = handlers.find((h) => h.event.name === envelope.name)!;
     const failure = database.db.transaction(async (tx) => {
-      await handler.handle(envelope.data as never, { tx, envelope, emit: () => Promise.reject(new Error("unused")) });
+      await handler.handleMany([{ data: envelope.data, envelope }], { tx, emit: () => Promise.reject(new Error("unused")) });
       throw new Error("a later step failed");
     });
     await expect(failure).rejects.toThrow("a later step failed");

@@ -188,7 +188,7 @@ function confirmedOrder() {
 /** What the event handler does: store the rendered e-mail as pending, in its own transaction. */
 async function recordConfirmed(order: ReturnType<typeof confirmedOrder>, messageId: string = Bun.randomUUIDv7()) {
   await database.db.transaction((tx) =>
-    notificationRepository.insertPending(tx, { messageId, orderId: order.orderId, template: "order-confirmed", email: renderOrderConfirmed(order) }),
+    notificationRepository.insertPending(tx, [{ messageId, orderId: order.orderId, template: "order-confirmed", email: renderOrderConfirmed(order) }]),
   );
 }
 

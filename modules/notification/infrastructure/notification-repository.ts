@@ -9,14 +9,15 @@ export const MAIL_CHANNEL = "shop_notification_mail";
 
 export type NotificationRow = typeof notifications.$inferSelect;
 
-// Every order event records one: the row and its NOTIFY (delivered at commit) in one statement.
+// Every order event records one: the rows and one NOTIFY (delivered at commit) in one statement.
 const INSERT_PENDING = `
 with added as (
   insert into notification.notifications (id, message_id, order_id, template, "to", subject, text_body, html_body)
-  values ($1, $2, $3, $4, $5, $6, $7, $8)
+  select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
   on conflict (message_id, template) do nothing
-  returning id)
-select pg_notify('${MAIL_CHANNEL}', '') from added`;
+  returning id),
+announced as (select pg_notify('${MAIL_CHANNEL}', '') from added limit 1)
+select (select count(*)::int from added) as added, (select count(*) from announced) as announced`;
 
 export interface NewNotification {
   messageId: string;
@@ -27,20 +28,24 @@ export interface NewNotification {
 
 /** Reads and writes notification.notifications; every method runs on the executor it is given (pool or transaction). */
 export const notificationRepository = {
-  /** Stores the e-mail as `pending` and announces it, in one statement; false when this event already produced it (a redelivery). */
-  async insertPending(tx: Executor, notification: NewNotification): Promise<boolean> {
-    const { email } = notification;
-    const inserted = await sqlOf(tx).unsafe(INSERT_PENDING, [
-      Bun.randomUUIDv7(),
-      notification.messageId,
-      notification.orderId,
-      notification.template,
-      email.to,
-      email.subject,
-      email.text,
-      email.html,
+  /**
+   * Stores the e-mails as `pending` and announces them, in one statement; returns how many were new (an e-mail
+   * its event already produced — a redelivery — is skipped).
+   */
+  async insertPending(tx: Executor, batch: readonly NewNotification[]): Promise<number> {
+    if (batch.length === 0) return 0;
+    const column = <T>(pick: (n: NewNotification) => T) => batch.map(pick);
+    const [row] = await sqlOf(tx).unsafe<{ added: number }[]>(INSERT_PENDING, [
+      batch.map(() => Bun.randomUUIDv7()),
+      column((n) => n.messageId),
+      column((n) => n.orderId),
+      column((n) => n.template),
+      column((n) => n.email.to),
+      column((n) => n.email.subject),
+      column((n) => n.email.text),
+      column((n) => n.email.html),
     ]);
-    return inserted.length > 0;
+    return row!.added;
   },
 
   /**

@@ -1,6 +1,6 @@
 import type { Executor } from "../../../src/platform/db.ts";
 import { ConflictError } from "../../../src/platform/http/errors.ts";
-import { isVisibleTo, transitionOrder, type Order, type Viewer } from "../domain/order.ts";
+import { isVisibleTo, transitionOrder, type Order, type StatusChange, type Viewer } from "../domain/order.ts";
 import type { OrderStatus } from "../domain/order-status.ts";
 import type { OrderRepository } from "../infrastructure/order-repository.ts";
 import { orderNotFound } from "./get-order.ts";
@@ -33,4 +33,38 @@ export async function changeOrderStatus(
     });
   }
   return { changed: true, order: transition.order };
+}
+
+/**
+ * Moves several orders inside `tx` (inventory's answers to a batch of placements), each to `to` when the
+ * lifecycle allows it, deciding in order; two statements however many there are: one read of the orders, one
+ * conditional write of every change. Outcomes are in request order. When another transaction changed one of the
+ * orders since it was read, nothing is written and ConflictError `ORDERS.CONCURRENT_UPDATE` is thrown (the
+ * batch is then retried one message at a time). A missing order is NotFoundError `ORDERS.NOT_FOUND`.
+ */
+export async function changeOrderStatuses(
+  deps: { orders: OrderRepository },
+  tx: Executor,
+  requests: ReadonlyArray<{ orderId: string; to: OrderStatus; reason?: string }>,
+  at: Date = new Date(),
+): Promise<StatusChangeOutcome[]> {
+  const current = await deps.orders.findMany(tx, [...new Set(requests.map((r) => r.orderId))]);
+  const writes: Array<{ previous: Order; next: Order; change: StatusChange }> = [];
+  const outcomes = requests.map((request): StatusChangeOutcome => {
+    const order = current.get(request.orderId);
+    if (!order) throw orderNotFound(request.orderId);
+    const transition = transitionOrder(order, request.to, at, request.reason ?? null);
+    if (!transition.ok) return { changed: false, order };
+    // One write per order: the lifecycle has no cycle, so a second request to the same status is refused above.
+    if (writes.some((w) => w.next.id === order.id)) throw new Error(`order ${order.id} would change twice in one batch`);
+    writes.push({ previous: order, next: transition.order, change: transition.change });
+    current.set(order.id, transition.order);
+    return { changed: true, order: transition.order };
+  });
+  if (writes.length > 0 && !(await deps.orders.saveTransitions(tx, writes))) {
+    throw new ConflictError("ORDERS.CONCURRENT_UPDATE", "Orders changed while they were being updated; try again.", {
+      orderIds: writes.map((w) => w.next.id),
+    });
+  }
+  return outcomes;
 }

@@ -1,26 +1,23 @@
 import type { Logger } from "../../../src/platform/logger.ts";
-import type { HandlerContext } from "../../../src/platform/messaging/handler.ts";
-import type { EventData } from "../../../src/platform/messaging/event.ts";
+import type { BatchContext, BatchItem } from "../../../src/platform/messaging/handler.ts";
 import type { StockReserved } from "../../inventory/contract.ts";
 import { OrderConfirmed } from "../contract.ts";
 import type { OrderRepository } from "../infrastructure/order-repository.ts";
-import { changeOrderStatus } from "./change-order-status.ts";
+import { changeOrderStatuses } from "./change-order-status.ts";
 import { orderSnapshot } from "./order-snapshot.ts";
 
 /**
- * inventory.stock-reserved: the pending order becomes `confirmed` and `orders.order-confirmed` is
- * emitted in the same transaction. An order that is no longer pending (cancelled meanwhile, or
- * already confirmed) is left alone: inventory learns of a cancellation from its own event.
+ * inventory.stock-reserved, for a batch of answers: each pending order becomes `confirmed` and
+ * `orders.order-confirmed` is emitted in the same transaction. An order that is no longer pending (cancelled
+ * meanwhile, or already confirmed) is left alone: inventory learns of a cancellation from its own event.
  */
-export async function confirmOrder(
-  deps: { orders: OrderRepository; logger: Logger },
-  ctx: Pick<HandlerContext, "tx" | "emit">,
-  data: EventData<typeof StockReserved>,
-): Promise<void> {
-  const outcome = await changeOrderStatus(deps, ctx.tx, { orderId: data.orderId, to: "confirmed" });
-  if (!outcome.changed) {
-    deps.logger.info({ orderId: data.orderId, status: outcome.order.status }, "stock reserved for an order that is no longer pending; nothing to do");
-    return;
+export async function confirmOrders(deps: { orders: OrderRepository; logger: Logger }, items: BatchItem<typeof StockReserved>[], ctx: BatchContext): Promise<void> {
+  const outcomes = await changeOrderStatuses(deps, ctx.tx, items.map(({ data }) => ({ orderId: data.orderId, to: "confirmed" })));
+  for (const [i, outcome] of outcomes.entries()) {
+    if (!outcome.changed) {
+      deps.logger.info({ orderId: outcome.order.id, status: outcome.order.status }, "stock reserved for an order that is no longer pending; nothing to do");
+      continue;
+    }
+    await ctx.emit(items[i]!.envelope, OrderConfirmed, orderSnapshot(outcome.order));
   }
-  await ctx.emit(OrderConfirmed, orderSnapshot(outcome.order));
 }

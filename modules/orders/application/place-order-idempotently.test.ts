@@ -97,6 +97,7 @@ describe("placeOrderIdempotently", () => {
     const buyer = customer();
     const sku = await product(h);
     const crashingOutbox: Outbox = {
+      ...deps.outbox,
       async add(tx, event, data, meta) {
         await deps.outbox.add(tx, event, data, meta);
         throw new Error("crash after the outbox write");

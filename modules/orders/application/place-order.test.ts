@@ -99,6 +99,7 @@ describe("placeOrder", () => {
     const buyer = customer();
     let written: string | undefined;
     const failingOutbox: Outbox = {
+      ...deps.outbox,
       async add(tx, event, data, meta) {
         const envelope = await deps.outbox.add(tx, event, data, meta);
         written = envelope.id;

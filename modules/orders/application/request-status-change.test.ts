@@ -146,7 +146,7 @@ describe("a cancel racing the confirmation (StockReserved)", () => {
     const written = new Promise<void>((resolve) => (confirmationWritten = resolve));
 
     const confirmation = h.database.db.transaction(async (tx) => {
-      await handler.handle(envelope.data, { tx, envelope, emit: (e, d) => events.add(tx, e, d, { correlationId: envelope.correlationId }) });
+      await handler.handleMany([{ data: envelope.data, envelope }], { tx, emit: (cause, e, d) => events.add(tx, e, d, { correlationId: cause.correlationId }) });
       confirmationWritten();
       await mayCommit;
     });

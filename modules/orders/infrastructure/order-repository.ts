@@ -49,6 +49,21 @@ select o.id, o.customer_id, o.customer_email, o.status, o.status_reason, o.total
    from orders.order_history h where h.order_id = o.id) as history
 from orders.orders o where o.id = $1`;
 
+const FIND_ORDERS = FIND_ORDER.replace("where o.id = $1", "where o.id = any($1::uuid[])");
+
+const SAVE_TRANSITIONS = `
+with changes as (
+  select * from unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[])
+    as c(id, previous_status, previous_version, status, reason, version, updated_at, at)),
+changed as (
+  update orders.orders o set status = c.status, status_reason = c.reason, version = c.version, updated_at = c.updated_at::timestamptz
+  from changes c where o.id = c.id and o.status = c.previous_status and o.version = c.previous_version
+  returning o.id),
+noted as (
+  insert into orders.order_history (order_id, status, at, reason)
+  select c.id, c.status, c.at::timestamptz, c.reason from changes c join changed using (id))
+select count(*)::int as saved from changed`;
+
 const SAVE_TRANSITION = `
 with changed as (
   update orders.orders set status = $4, status_reason = $5, version = $6, updated_at = $7::timestamptz
@@ -130,6 +145,12 @@ export const orderRepository = {
     return row ? orderOf(row) : undefined;
   },
 
+  /** These orders (those that exist), with lines and history: one statement. */
+  async findMany(db: Executor, ids: string[]): Promise<Map<string, Order>> {
+    const rows = await sqlOf(db).unsafe<StoredOrderRow[]>(FIND_ORDERS, [ids]);
+    return new Map(rows.map((row) => [row.id, orderOf(row)]));
+  },
+
   /** A page of orders, newest first (created_at desc, id desc), lines included, history left out. */
   async list(db: Executor, query: OrderListQuery): Promise<OrderSummary[]> {
     const conditions: SQL[] = [];
@@ -172,6 +193,25 @@ export const orderRepository = {
       change.reason,
     ]);
     return saved.length > 0;
+  },
+
+  /**
+   * saveTransition for several orders (each at most once) in one statement. False when any of them changed since
+   * it was read: the others may have been written, so the caller must then roll its transaction back.
+   */
+  async saveTransitions(tx: Executor, writes: ReadonlyArray<{ previous: Pick<Order, "id" | "status" | "version">; next: Order; change: StatusChange }>): Promise<boolean> {
+    const column = <T>(pick: (w: (typeof writes)[number]) => T) => writes.map(pick);
+    const [row] = await sqlOf(tx).unsafe<{ saved: number }[]>(SAVE_TRANSITIONS, [
+      column((w) => w.previous.id),
+      column((w) => w.previous.status),
+      column((w) => w.previous.version),
+      column((w) => w.next.status),
+      column((w) => w.next.statusReason),
+      column((w) => w.next.version),
+      column((w) => w.next.updatedAt.toISOString()),
+      column((w) => w.change.at.toISOString()),
+    ]);
+    return row!.saved === writes.length;
   },
 };
 

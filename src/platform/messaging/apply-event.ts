@@ -1,7 +1,7 @@
 import { getTableConfig } from "drizzle-orm/pg-core";
 import { sqlOf, type DatabaseHandle } from "../db.ts";
 import type { Envelope } from "./envelope.ts";
-import type { EventHandler, HandlerContext } from "./handler.ts";
+import type { BatchContext, EventHandler } from "./handler.ts";
 import type { Outbox } from "./outbox.ts";
 import type { InboxTable } from "./tables.ts";
 
@@ -36,9 +36,11 @@ function inboxInsert(inbox: InboxTable): string {
 /**
  * Applies a batch of events to a module exactly once each, in one transaction: the inbox records, the handlers'
  * writes and the events they emit commit together (one commit, one WAL flush for the batch). A message the inbox
- * already had (a redelivery, or the same message twice in the batch) is skipped. Returns, per delivery, whether
- * it was applied now. If any handler throws, nothing of the batch is kept and the error propagates: the caller
- * then applies the deliveries one by one, so a failing message is retried or parked alone.
+ * already had (a redelivery, or the same message twice in the batch) is skipped. Consecutive fresh deliveries for
+ * the same handler go to it together, in delivery order; the events they emit are stored in one statement at the
+ * end. Returns, per delivery, whether it was applied now. If any handler throws, nothing of the batch is kept and
+ * the error propagates: the caller then applies the deliveries one by one, so a failing message is retried or
+ * parked alone.
  */
 export async function applyEvents(target: ApplyTarget, deliveries: readonly Delivery[]): Promise<boolean[]> {
   const { database, inbox, outbox, module } = target;
@@ -49,20 +51,38 @@ export async function applyEvents(target: ApplyTarget, deliveries: readonly Deli
       keys,
     ]);
     const pending = new Set(fresh.map((row) => `${row.message_id}|${row.handler}`));
-    const applied: boolean[] = [];
-    for (const [i, { handler, envelope }] of deliveries.entries()) {
-      // Taken out once handled: the same message twice in one batch has one effect.
-      if (!pending.delete(`${envelope.id}|${keys[i]}`)) {
-        applied.push(false);
-        continue;
-      }
-      const emit: HandlerContext["emit"] = (event, data) =>
-        outbox.add(tx, event, data, { correlationId: envelope.correlationId, causationId: envelope.id });
-      await handler.handle(envelope.data, { tx, envelope, emit });
-      applied.push(true);
+    // Taken out once seen: the same message twice in one batch has one effect.
+    const applied = deliveries.map((d, i) => pending.delete(`${d.envelope.id}|${keys[i]}`));
+
+    const emitted: Envelope[] = [];
+    const ctx: BatchContext = {
+      tx,
+      emit: async (cause, event, data) => {
+        const envelope = outbox.envelope(event, data, { correlationId: cause.correlationId, causationId: cause.id });
+        emitted.push(envelope);
+        return envelope;
+      },
+    };
+    for (const run of runsOfOneHandler(deliveries.filter((_, i) => applied[i]))) {
+      await run.handler.handleMany(
+        run.deliveries.map(({ envelope }) => ({ data: envelope.data, envelope })),
+        ctx,
+      );
     }
+    await outbox.addAll(tx, emitted);
     return applied;
   });
+}
+
+/** Consecutive deliveries that go to the same handler, in order. */
+function runsOfOneHandler(deliveries: readonly Delivery[]): Array<{ handler: EventHandler; deliveries: Delivery[] }> {
+  const runs: Array<{ handler: EventHandler; deliveries: Delivery[] }> = [];
+  for (const delivery of deliveries) {
+    const last = runs.at(-1);
+    if (last?.handler === delivery.handler) last.deliveries.push(delivery);
+    else runs.push({ handler: delivery.handler, deliveries: [delivery] });
+  }
+  return runs;
 }
 
 /**

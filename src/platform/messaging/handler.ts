@@ -10,12 +10,36 @@ export interface HandlerContext {
   emit<E extends EventDefinition>(event: E, data: EventData<E>): Promise<Envelope>;
 }
 
-export interface EventHandler<E extends EventDefinition = EventDefinition> {
-  event: E;
-  handle(data: EventData<E>, ctx: HandlerContext): Promise<void>;
+/** One delivery of a batch: the event's data and its envelope. */
+export interface BatchItem<E extends EventDefinition = EventDefinition> {
+  data: EventData<E>;
+  envelope: Envelope;
 }
 
-/** Pairs an event with what a module does when it arrives. */
+export interface BatchContext {
+  /** The transaction that also records the messages in the inbox: commit = each applied exactly once. */
+  tx: Transaction;
+  /** Adds an event caused by `cause` to this module's outbox in the same transaction (correlation carried on). */
+  emit<E extends EventDefinition>(cause: Envelope, event: E, data: EventData<E>): Promise<Envelope>;
+}
+
+/**
+ * What a module does when an event arrives. The platform hands it consecutive deliveries of the event, in
+ * delivery order, all in one transaction: a handler written for a batch pays its statements once per batch.
+ */
+export interface EventHandler<E extends EventDefinition = EventDefinition> {
+  event: E;
+  handleMany(items: BatchItem<E>[], ctx: BatchContext): Promise<void>;
+}
+
+/** Pairs an event with what a module does for one delivery of it (deliveries of a batch in turn). */
 export function on<E extends EventDefinition>(event: E, handle: (data: EventData<E>, ctx: HandlerContext) => Promise<void>): EventHandler {
-  return { event, handle } as unknown as EventHandler;
+  return onBatch(event, async (items, { tx, emit }) => {
+    for (const { data, envelope } of items) await handle(data, { tx, envelope, emit: (e, d) => emit(envelope, e, d) });
+  });
+}
+
+/** Pairs an event with what a module does for a batch of its deliveries at once. */
+export function onBatch<E extends EventDefinition>(event: E, handleMany: (items: BatchItem<E>[], ctx: BatchContext) => Promise<void>): EventHandler {
+  return { event, handleMany } as unknown as EventHandler;
 }

@@ -10,6 +10,10 @@ export const OUTBOX_CHANNEL = "shop_outbox";
 export interface Outbox {
   /** Stores an event in the caller's transaction; it is published only if that transaction commits. */
   add<E extends EventDefinition>(tx: Executor, event: E, data: EventData<E>, meta: EnvelopeMeta): Promise<Envelope>;
+  /** Checks an event and makes its envelope, to be stored later with addAll (in the same transaction). */
+  envelope<E extends EventDefinition>(event: E, data: EventData<E>, meta: EnvelopeMeta): Envelope;
+  /** Stores envelopes made by `envelope`, in order, in one statement. */
+  addAll(tx: Executor, envelopes: readonly Envelope[]): Promise<void>;
 }
 
 /** `"schema"."table"` of a drizzle table, for SQL written by hand. */
@@ -27,14 +31,32 @@ export function createOutbox(table: OutboxTable, module: string): Outbox {
     `with added as (insert into ${qualifiedName(table)} (id, name, envelope, created_at) ` +
     `values ($1, $2, $3::jsonb, clock_timestamp()) returning 1) ` +
     `select pg_notify('${OUTBOX_CHANNEL}', $4) from added`;
+  const insertAll =
+    `with added as (insert into ${qualifiedName(table)} (id, name, envelope, created_at) ` +
+    `select e.id, e.name, e.envelope::jsonb, clock_timestamp() from unnest($1::uuid[], $2::text[], $3::text[]) with ordinality as e(id, name, envelope, n) ` +
+    `order by e.n returning 1) ` +
+    `select pg_notify('${OUTBOX_CHANNEL}', $4) where exists (select 1 from added)`;
+  const envelope: Outbox["envelope"] = (event, data, meta) => {
+    // A consumer would park an event that breaks its own contract: refuse it here, where the bug is.
+    const invalid = checkData(event, data);
+    if (invalid) throw new Error(`refusing to publish ${invalid}`);
+    return createEnvelope(event, data, module, meta);
+  };
   return {
+    envelope,
     async add(tx, event, data, meta) {
-      // A consumer would park an event that breaks its own contract: refuse it here, where the bug is.
-      const invalid = checkData(event, data);
-      if (invalid) throw new Error(`refusing to publish ${invalid}`);
-      const envelope = createEnvelope(event, data, module, meta);
-      await sqlOf(tx).unsafe(insert, [envelope.id, envelope.name, JSON.stringify(envelope), module]);
-      return envelope;
+      const made = envelope(event, data, meta);
+      await sqlOf(tx).unsafe(insert, [made.id, made.name, JSON.stringify(made), module]);
+      return made;
+    },
+    async addAll(tx, envelopes) {
+      if (envelopes.length === 0) return;
+      await sqlOf(tx).unsafe(insertAll, [
+        envelopes.map((e) => e.id),
+        envelopes.map((e) => e.name),
+        envelopes.map((e) => JSON.stringify(e)),
+        module,
+      ]);
     },
   };
 }
