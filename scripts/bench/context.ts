@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { MODULE_NAMES } from "../../src/config.ts";
 import { deleteBrokerObjects } from "../../src/test-support/broker.ts";
 import type { TestDatabase } from "../../src/test-support/database.ts";
-import type { ShopProcess } from "./processes.ts";
+import type { Subprocess } from "bun";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const PG_ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -75,4 +75,17 @@ export function installSignalHandlers(): void {
       void cleanup().finally(() => process.exit(130));
     });
   }
+}
+
+/** A shop process the bench started (processes.ts starts them). */
+export interface ShopProcess {
+  name: string;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  baseUrl: string;
+  /** Log lines at warn or above (pino level ≥ 40), and how many there were in all. */
+  warnings: { count: number; first: string[] };
+  tail(): string;
+  /** SIGTERM, SIGKILL after 15 s; resolves with the exit code and how long the graceful stop took. */
+  stop(): Promise<{ code: number | null; ms: number }>;
+  stopped?: { code: number | null; ms: number };
 }

@@ -11,7 +11,8 @@ import { pgbenchBaseline } from "./pgbench.ts";
 import { serverVersion } from "./postgres-stats.ts";
 import { runReads } from "./reads.ts";
 import { reportLines } from "./report.ts";
-import { gitState, machine, runMode, writeResults, type Results } from "./results.ts";
+import { renderHtml } from "./charts.ts";
+import { gitState, machine, phases, runMode, writeResults, type Results } from "./results.ts";
 import { setUp, type Shop } from "./setup.ts";
 import { num } from "./stats.ts";
 
@@ -75,7 +76,7 @@ async function bench(options: Options): Promise<void> {
   results.totalS = (performance.now() - started) / 1000;
   const lines = reportLines(results);
   console.log(lines.join("\n"));
-  const dir = writeResults(results, lines);
+  const dir = writeResults(results, renderHtml(results, phases(results), lines));
   console.log(`results: ${dir}/results.json, ${dir}/report.html`);
 }
 

@@ -1,19 +1,6 @@
 /** Starting and stopping the shop: `bun src/main.ts serve` (or the binary), its log lines kept for the report. */
-import type { Subprocess } from "bun";
-import { ROOT, run, throwIfAborted } from "./context.ts";
+import { ROOT, run, throwIfAborted, type ShopProcess } from "./context.ts";
 import { call, until } from "./http.ts";
-
-export interface ShopProcess {
-  name: string;
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  baseUrl: string;
-  /** Log lines at warn or above (pino level ≥ 40), and how many there were in all. */
-  warnings: { count: number; first: string[] };
-  tail(): string;
-  /** SIGTERM, SIGKILL after 15 s; resolves with the exit code and how long the graceful stop took. */
-  stop(): Promise<{ code: number | null; ms: number }>;
-  stopped?: { code: number | null; ms: number };
-}
 
 const BANNER = /shop is up on http:\/\/localhost:(\d+)/;
 

@@ -12,7 +12,6 @@ import type { Options } from "./options.ts";
 import type { PgbenchResult } from "./pgbench.ts";
 import { msPerUnit, systemMsPerUnit, type PhaseCost } from "./phase.ts";
 import type { ReadResult } from "./reads.ts";
-import { renderHtml } from "./charts.ts";
 
 export interface Results {
   startedAt: string;
@@ -105,12 +104,12 @@ const replacer = (_key: string, value: unknown) => {
   return value;
 };
 
-/** Writes <dir>/<ISO time>-<mode>/results.json and report.html; returns the folder. */
-export function writeResults(r: Results, reportText: string[]): string {
+/** Writes <dir>/<ISO time>-<mode>/results.json and report.html (rendered by charts.ts); returns the folder. */
+export function writeResults(r: Results, html: string): string {
   const dir = join(r.options.resultsDir, `${r.startedAt.replace(/[:.]/g, "-")}-${r.mode}`);
   mkdirSync(dir, { recursive: true });
   const costs = phases(r).map((c) => ({ ...c, msPerUnit: msPerUnit(c), sysMsPerUnit: systemMsPerUnit(c) }));
   writeFileSync(join(dir, "results.json"), `${JSON.stringify({ ...r, throughput: throughputs(r), phases: costs }, replacer, 2)}\n`);
-  writeFileSync(join(dir, "report.html"), renderHtml(r, phases(r), reportText));
+  writeFileSync(join(dir, "report.html"), html);
   return dir;
 }
