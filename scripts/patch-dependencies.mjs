@@ -13,6 +13,16 @@
  *   database outage under load killed the shop. The guard settles the write's queries with the same
  *   CONNECTION_CLOSED error the connection's own close path uses, instead of throwing.
  *
+ * postgres (postgres.js) 3.4.9 — a prepared statement that PostgreSQL refuses after a schema change ("cached plan
+ *   must not change result type", routine RevalidateCachedQuery) is retried by postgres.js at once, with a fresh
+ *   describe round trip, while other queries may be pipelined behind it on the same connection. Their answers
+ *   then interleave with the retry's: a query's Bind is never written, or a query reads another's description
+ *   ("undefined is not an object (evaluating 'query.statement.columns.length')"), and the connection hangs for
+ *   good. Seen in src/faults/schema-change.test.ts (ALTER COLUMN ... TYPE under a running shop). The patch does
+ *   not retry that one case: it forgets the stale statement (the next use prepares it afresh) and fails the
+ *   query, which the shop treats as transient — 503 with Retry-After over HTTP, a retry without spending an
+ *   attempt for a message.
+ *
  * Usage: node scripts/patch-dependencies.mjs   (or bun scripts/patch-dependencies.mjs)
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -26,8 +36,10 @@ const PATCHES = [
     name: "postgres: no write on a closed connection (porsager/postgres#1208)",
     files: ["node_modules/postgres/src/connection.js", "node_modules/postgres/cjs/src/connection.js", "node_modules/postgres/cf/src/connection.js"],
     marker: "shop patch: porsager/postgres#1208",
-    find: "  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)\n",
-    replace:
+    edits: [
+      {
+        find: "  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)\n",
+        replace:
       "  function nextWrite(fn) {\n" +
       "    if (!socket) { // shop patch: porsager/postgres#1208 — closed meanwhile: settle the queries, never throw from a timer\n" +
       "      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n" +
@@ -36,6 +48,27 @@ const PATCHES = [
       "      return false\n" +
       "    }\n" +
       "    const x = socket.write(chunk, fn)\n",
+      },
+    ],
+  },
+  {
+    name: "postgres: a re-planned prepared statement fails once instead of hanging the connection",
+    files: ["node_modules/postgres/src/connection.js", "node_modules/postgres/cjs/src/connection.js", "node_modules/postgres/cf/src/connection.js"],
+    marker: "shop patch: no pipelined retry of RevalidateCachedQuery",
+    edits: [
+      {
+        find:
+          "          : query.prepared && retryRoutines.has(errorResponse.routine)\n" +
+          "            ? retry(query, errorResponse)\n" +
+          "            : errored(errorResponse)\n",
+        replace:
+          "          : query.prepared && errorResponse.routine === 'RevalidateCachedQuery' // shop patch: no pipelined retry of RevalidateCachedQuery\n" +
+          "            ? (delete statements[query.signature], errored(errorResponse))\n" +
+          "            : query.prepared && retryRoutines.has(errorResponse.routine)\n" +
+          "              ? retry(query, errorResponse)\n" +
+          "              : errored(errorResponse)\n",
+      },
+    ],
   },
 ];
 
@@ -45,11 +78,11 @@ for (const patch of PATCHES) {
     if (!existsSync(path)) continue;
     const source = readFileSync(path, "utf8");
     if (source.includes(patch.marker)) continue;
-    if (!source.includes(patch.find)) {
+    if (!patch.edits.every((edit) => source.includes(edit.find))) {
       console.warn(`patch-dependencies: ${file} does not look as expected; "${patch.name}" not applied (is it still needed?)`);
       continue;
     }
-    writeFileSync(path, source.replace(patch.find, patch.replace));
+    writeFileSync(path, patch.edits.reduce((text, edit) => text.replace(edit.find, edit.replace), source));
     console.log(`patch-dependencies: ${patch.name} → ${file}`);
   }
 }

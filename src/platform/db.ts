@@ -33,6 +33,11 @@ export interface DatabaseOptions {
    * before 1.21 in transaction mode: every statement is then parsed and planned afresh.
    */
   prepare?: boolean;
+  /**
+   * false: commits do not wait for the WAL flush (`synchronous_commit = off`). Only for writes that are redone
+   * when lost — a crash of PostgreSQL can forget the last few hundred milliseconds of them.
+   */
+  synchronousCommit?: boolean;
 }
 
 /** Opens the pool. postgres.js connects lazily, so nothing happens on the wire until the first query. */
@@ -47,7 +52,10 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     // after a database restart that would hold queries (and the LISTEN connection) back for no reason.
     backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 2),
     idle_timeout: 30,
-    connection: { application_name: options.applicationName ?? "shop" },
+    connection: {
+      application_name: options.applicationName ?? "shop",
+      ...(options.synchronousCommit === false ? { synchronous_commit: "off" } : {}),
+    },
   });
   const db = drizzle(preparedByDefault(sql)) as Database;
   return { sql, db, close: () => sql.end({ timeout: 5 }) };
@@ -176,10 +184,26 @@ const TRANSIENT_NODE_CODES = new Set([
 ]);
 
 /**
+ * True when PostgreSQL refused a prepared statement whose result type a schema change altered ("cached plan must
+ * not change result type"). The client has forgotten the statement by then (scripts/patch-dependencies.mjs), so
+ * the same work succeeds when tried again.
+ */
+export function isStalePreparedStatement(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && typeof current === "object" && depth < 5; depth++) {
+    const { code, routine } = current as { code?: unknown; routine?: unknown };
+    if (code === "0A000" && routine === "RevalidateCachedQuery") return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
  * True when an error means "the database is not reachable right now" (or asked us to try again),
  * as opposed to a bug or bad data: such work is retried later rather than counted as a failure.
  */
 export function isTransientDatabaseError(error: unknown): boolean {
+  if (isStalePreparedStatement(error)) return true;
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;

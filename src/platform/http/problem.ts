@@ -9,6 +9,7 @@ import {
   t,
 } from "elysia";
 import { isConnectionFailure } from "./connection-failure.ts";
+import { isStalePreparedStatement } from "../db.ts";
 import {
   ConflictError,
   DomainError,
@@ -137,7 +138,8 @@ export function errorToProblem(error: unknown, context: ProblemContext): Respons
       return problemResponse(status, { title: statusPhrase(status), detail, ...common });
     }
   }
-  if (isConnectionFailure(error)) {
+  // A stale prepared statement (a schema change under this instance) is forgotten by now: a retry succeeds.
+  if (isConnectionFailure(error) || isStalePreparedStatement(error)) {
     return problemResponse(
       503,
       { type: `${TYPE_BASE}service-unavailable`, title: "Service temporarily unavailable", detail: "Please retry shortly.", ...common },
