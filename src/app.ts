@@ -39,18 +39,26 @@ function portsFor(name: ModuleName, config: Config): Record<string, unknown> {
 /** Opens the database (creating and migrating it), builds the selected modules. No traffic yet. */
 export async function prepare(config: Config, logger: Logger, signal?: AbortSignal) {
   await waitForDatabase(config.databaseUrl, logger, signal);
-  const database = openDatabase(config.databaseUrl, { applicationName: `shop:${config.modules.join("+")}` });
-  const context: ModuleContext = { database, logger, authSecret: config.authSecret };
+  const name = `shop:${config.modules.join("+")}`;
+  const pool = { prepare: config.databasePrepare };
+  const database = openDatabase(config.databaseUrl, { ...pool, max: config.databasePoolSize, applicationName: name });
+  // Relays and the mail dispatcher: leases and "sent" marks, redone when lost, never waiting on requests' pool.
+  const background = openDatabase(config.databaseUrl, { ...pool, max: 2, applicationName: `${name}:background`, synchronousCommit: false });
+  const context: ModuleContext = { database, background, logger, authSecret: config.authSecret };
   const modules = config.modules.map((name) =>
     MODULES[name].create({ ...context, logger: logger.child({ module: name }), ...portsFor(name, config) }),
   );
   for (const module of modules) await migrateModule(database, module.name, module.migrationsFolder);
-  return { database, modules };
+  const close = async () => {
+    await background.close();
+    await database.close();
+  };
+  return { database, background, modules, close };
 }
 
 /** Builds and starts the whole process: migrations, modules, messaging, HTTP routes (not yet listening). */
 export async function startShop(config: Config, logger: Logger, options: { seed?: boolean; signal?: AbortSignal } = {}): Promise<Shop> {
-  const { database, modules } = await prepare(config, logger, options.signal);
+  const { database, background, modules, close } = await prepare(config, logger, options.signal);
   if (options.seed) for (const module of modules) await module.seed?.();
   for (const module of modules) await module.start?.();
 
@@ -80,7 +88,7 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
     (m) =>
       new OutboxRelay({
         module: m.name,
-        database,
+        database: background,
         table: m.outboxTable,
         publish: (envelope) => broker.publishEvent(envelope),
         canPublish: () => broker.connected,
@@ -119,7 +127,7 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
       await step("relays: stop", () => Promise.all(relays.map((r) => r.stop())));
       for (const module of modules) await step(`module ${module.name}: stop`, async () => module.stop?.());
       await step("broker: close", () => broker.stop());
-      await step("database: close", () => database.close());
+      await step("database: close", close);
       logger.info("stopped");
     })());
 

@@ -17,7 +17,7 @@ export interface CheckReport {
  * reservations, nothing negative, no order stuck without its event, no outbox that does not drain.
  */
 export async function runChecks(config: Config, logger: Logger, settleMs: number): Promise<CheckReport> {
-  const { database, modules } = await prepare(config, logger);
+  const { database, modules, close } = await prepare(config, logger);
   try {
     const checks: InvariantCheck[] = [];
     const deadLetters: CheckReport["deadLetters"] = {};
@@ -32,7 +32,7 @@ export async function runChecks(config: Config, logger: Logger, settleMs: number
     }
     return { checks, deadLetters, ok: checks.every((c) => c.violations.length === 0) };
   } finally {
-    await database.close();
+    await close();
   }
 }
 

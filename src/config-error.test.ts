@@ -35,7 +35,15 @@ describe("loadConfig", () => {
       retryDelaysMs: [1000, 5000, 30000],
       outboxPollMs: 1000,
       shutdownTimeoutMs: 10000,
+      databasePoolSize: 10,
+      databasePrepare: true,
     });
+  });
+
+  test("when the pool size or the prepared-statement switch is out of range, then each is refused by name", () => {
+    expect(loadConfig({ DATABASE_POOL_SIZE: "25", DATABASE_PREPARE: "false" })).toMatchObject({ databasePoolSize: 25, databasePrepare: false });
+    expect(namesIn(problemsOf({ DATABASE_POOL_SIZE: "1", DATABASE_PREPARE: "no" })).sort()).toEqual(["DATABASE_POOL_SIZE", "DATABASE_PREPARE"]);
+    expect(namesIn(problemsOf({ DATABASE_POOL_SIZE: "1001" }))).toEqual(["DATABASE_POOL_SIZE"]);
   });
 
   test("when a variable is set to the empty string, then its default applies", () => {

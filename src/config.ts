@@ -25,6 +25,8 @@ const EnvSchema = t.Object({
   LOG_LEVEL: t.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => t.Literal(l))),
   RETRY_DELAYS_MS: t.String({ pattern: "^[0-9]+(,[0-9]+)*$", description: "comma-separated delays in ms, e.g. 1000,5000,30000" }),
   OUTBOX_POLL_MS: IntString(10, 600000),
+  DATABASE_POOL_SIZE: IntString(2, 1000),
+  DATABASE_PREPARE: t.Union([t.Literal("true"), t.Literal("false")], { description: "true or false" }),
   SHUTDOWN_TIMEOUT_MS: IntString(0, 600000),
 });
 
@@ -40,6 +42,8 @@ const DEFAULTS: Record<string, string> = {
   LOG_LEVEL: "info",
   RETRY_DELAYS_MS: "1000,5000,30000",
   OUTBOX_POLL_MS: "1000",
+  DATABASE_POOL_SIZE: "10",
+  DATABASE_PREPARE: "true",
   SHUTDOWN_TIMEOUT_MS: "10000",
 };
 
@@ -58,6 +62,10 @@ export interface Config {
   retryDelaysMs: number[];
   outboxPollMs: number;
   shutdownTimeoutMs: number;
+  /** Connections for requests and event handlers (relays and the mail dispatcher have two of their own). */
+  databasePoolSize: number;
+  /** Prepared statements; false only behind a pooler that cannot keep them (PgBouncer < 1.21 in transaction mode). */
+  databasePrepare: boolean;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +137,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retryDelaysMs: env_.RETRY_DELAYS_MS.split(",").map(Number),
     outboxPollMs: Number(env_.OUTBOX_POLL_MS),
     shutdownTimeoutMs: Number(env_.SHUTDOWN_TIMEOUT_MS),
+    databasePoolSize: Number(env_.DATABASE_POOL_SIZE),
+    databasePrepare: env_.DATABASE_PREPARE === "true",
   };
 }
 

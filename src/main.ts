@@ -48,12 +48,12 @@ async function main(argv: string[]): Promise<number> {
       return serve(config, logger);
     case "migrate":
     case "seed": {
-      const { database, modules } = await prepare(config, logger);
+      const { modules, close } = await prepare(config, logger);
       try {
         if (command === "seed") for (const module of modules) await module.seed?.();
         logger.info({ modules: config.modules }, command === "seed" ? "migrated and seeded" : "migrated");
       } finally {
-        await database.close();
+        await close();
       }
       return 0;
     }

@@ -27,7 +27,7 @@ export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
     const { smtpUrl, from } = ctx.mail;
     const smtp = smtpUrl ? new SmtpMailSender(smtpUrl) : undefined;
     const sender = smtp ?? new StoredMailSender(ctx.logger);
-    const dispatcher = new MailDispatcher({ database: ctx.database, sender, from, logger: ctx.logger });
+    const dispatcher = new MailDispatcher({ database: ctx.background ?? ctx.database, sender, from, logger: ctx.logger });
     return {
       name: "notification",
       migrationsFolder,

@@ -35,6 +35,11 @@ export interface InvariantCheck {
 /** What every module factory receives; modules add their own extra ports next to it. */
 export interface ModuleContext {
   database: DatabaseHandle;
+  /**
+   * A small pool for background bookkeeping whose writes are redone when lost (leases, "sent" marks): its
+   * commits do not wait for the WAL flush, and it never takes a connection from requests. Defaults to `database`.
+   */
+  background?: DatabaseHandle;
   logger: Logger;
   authSecret: string;
 }

@@ -1,4 +1,4 @@
-import type { DatabaseHandle } from "../db.ts";
+import { sqlOf, type DatabaseHandle } from "../db.ts";
 import type { Logger } from "../logger.ts";
 import { NotifiedLoop } from "../notified-loop.ts";
 import type { Envelope } from "./envelope.ts";
@@ -68,7 +68,7 @@ export class OutboxRelay {
   private async pass(): Promise<{ claimed: number; failed: number }> {
     const { database, publish } = this.options;
     const leaseS = (this.options.leaseMs ?? 10_000) / 1000;
-    const rows = await database.sql.unsafe<{ id: string; envelope: Envelope; position: string }[]>(this.statements.claim, [this.batchSize, leaseS]);
+    const rows = await sqlOf(database.db).unsafe<{ id: string; envelope: Envelope; position: string }[]>(this.statements.claim, [this.batchSize, leaseS]);
     if (rows.length === 0) return { claimed: 0, failed: 0 };
     // RETURNING keeps no order: publish in the order the events were written.
     rows.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
@@ -77,11 +77,11 @@ export class OutboxRelay {
     const results = await Promise.allSettled(rows.map((row) => publish(row.envelope)));
     const sent = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
     const failed = rows.filter((_, i) => results[i]!.status === "rejected").map((r) => r.id);
-    if (sent.length > 0) await database.sql.unsafe(this.statements.markSent, [sent]);
+    if (sent.length > 0) await sqlOf(database.db).unsafe(this.statements.markSent, [sent]);
     if (failed.length > 0) {
       const rejection = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
       const reason = String(rejection.reason?.message ?? rejection.reason ?? "publish failed");
-      await database.sql.unsafe(this.statements.release, [failed, reason.slice(0, 500)]);
+      await sqlOf(database.db).unsafe(this.statements.release, [failed, reason.slice(0, 500)]);
     }
     return { claimed: rows.length, failed: failed.length };
   }
