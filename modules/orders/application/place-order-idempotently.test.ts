@@ -96,15 +96,10 @@ describe("placeOrderIdempotently", () => {
   test("when the placement crashes after writing, then nothing is kept, the claim is released, and a retry with the key places the order once", async () => {
     const buyer = customer();
     const sku = await product(h);
-    const crashingOutbox: Outbox = {
-      ...deps.outbox,
-      async add(tx, event, data, meta) {
-        await deps.outbox.add(tx, event, data, meta);
-        throw new Error("crash after the outbox write");
-      },
-    };
-    await expect(placeOrderIdempotently({ ...deps, outbox: crashingOutbox }, input(buyer, "k-crash", [{ sku, quantity: 1 }]))).rejects.toThrow(
-      "crash after the outbox write",
+    // The order is written after its event, in the same transaction: that write crashes.
+    const crashingOrders = { ...deps.orders, insertStatement: () => ({ text: "select 1 / (0 * $1::int)", params: [1] }) };
+    await expect(placeOrderIdempotently({ ...deps, orders: crashingOrders }, input(buyer, "k-crash", [{ sku, quantity: 1 }]))).rejects.toThrow(
+      "division by zero",
     );
     expect(await keyRow(buyer.id, "k-crash")).toBeUndefined();
     expect(await ordersOf(buyer.id)).toEqual([]);

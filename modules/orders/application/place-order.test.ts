@@ -98,18 +98,19 @@ describe("placeOrder", () => {
     const sku = await product(100);
     const buyer = customer();
     let written: string | undefined;
-    const failingOutbox: Outbox = {
+    const recordingOutbox: Outbox = {
       ...deps.outbox,
-      async add(tx, event, data, meta) {
-        const envelope = await deps.outbox.add(tx, event, data, meta);
+      insertStatement(envelope) {
         written = envelope.id;
-        throw new Error("crash after the outbox write");
+        return deps.outbox.insertStatement(envelope);
       },
     };
+    // The order is written after its event, in the same transaction: make that write fail.
+    const failingOrders = { ...orderRepository, insertStatement: () => ({ text: "select 1 / (0 * $1::int)", params: [1] }) };
 
-    await expect(placeOrder({ ...deps, outbox: failingOutbox }, { customer: buyer, items: [{ sku, quantity: 1 }], correlationId: "c" })).rejects.toThrow(
-      "crash after the outbox write",
-    );
+    await expect(
+      placeOrder({ ...deps, outbox: recordingOutbox, orders: failingOrders }, { customer: buyer, items: [{ sku, quantity: 1 }], correlationId: "c" }),
+    ).rejects.toThrow("division by zero");
 
     expect(written).toBeDefined();
     expect(await database.db.select().from(outbox).where(eq(outbox.id, written!))).toEqual([]);

@@ -1,4 +1,4 @@
-import type { Executor, Transaction } from "../../../src/platform/db.ts";
+import { writeAtomically, type Executor, type Transaction } from "../../../src/platform/db.ts";
 import { UnprocessableError } from "../../../src/platform/http/errors.ts";
 import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { OrderPlaced } from "../contract.ts";
@@ -42,13 +42,16 @@ export async function placeOrder(
   if (!pricing.ok) throw new UnprocessableError(pricing.problem.code, pricing.problem.message, pricing.problem.details);
 
   const order = openOrder({ id: Bun.randomUUIDv7(), customer: input.customer, ...pricing.priced, at: new Date() });
+  const event = deps.outbox.envelope(OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId });
+  const writes = [deps.outbox.insertStatement(event), deps.orders.insertStatement(order)];
+  if (!alsoInTransaction) {
+    // BEGIN, both writes and COMMIT in one round trip.
+    await writeAtomically(deps.db, writes);
+    return order;
+  }
   await deps.db.transaction(async (tx) => {
-    // Issued together, the two statements travel in one write and one round trip (postgres.js pipelines them).
-    await Promise.all([
-      deps.orders.insert(tx, order),
-      deps.outbox.add(tx, OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId }),
-    ]);
-    await alsoInTransaction?.(tx, order);
+    await writeAtomically(tx, writes);
+    await alsoInTransaction(tx, order);
   });
   return order;
 }

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { sqlOf, type Executor } from "../../../src/platform/db.ts";
+import { sqlOf, type Executor, type Statement } from "../../../src/platform/db.ts";
 import type { Order, OrderLine, StatusChange } from "../domain/order.ts";
 import { ORDER_STATUSES, type OrderStatus } from "../domain/order-status.ts";
 import { orderHistory, orderItems, orders } from "./schema.ts";
@@ -115,28 +115,37 @@ export const orderRepository = {
    * writes the outbox).
    */
   async insert(tx: Executor, order: Order): Promise<void> {
+    const { text, params } = orderRepository.insertStatement(order);
+    await sqlOf(tx).unsafe(text, params as never[]);
+  },
+
+  /** The statement that stores a new order with its lines and history, for writeAtomically. */
+  insertStatement(order: Order): Statement {
     const { lines, history } = order;
-    await sqlOf(tx).unsafe(INSERT_ORDER, [
-      order.id,
-      order.customerId,
-      order.customerEmail,
-      order.status,
-      order.statusReason,
-      order.totalCents,
-      order.currency,
-      order.version,
-      order.createdAt.toISOString(),
-      order.updatedAt.toISOString(),
-      lines.map((l) => l.lineNo),
-      lines.map((l) => l.sku),
-      lines.map((l) => l.name),
-      lines.map((l) => l.quantity),
-      lines.map((l) => l.unitPriceCents),
-      lines.map((l) => l.lineTotalCents),
-      history.map((h) => h.status),
-      history.map((h) => h.at.toISOString()),
-      history.map((h) => h.reason),
-    ]);
+    return {
+      text: INSERT_ORDER,
+      params: [
+        order.id,
+        order.customerId,
+        order.customerEmail,
+        order.status,
+        order.statusReason,
+        order.totalCents,
+        order.currency,
+        order.version,
+        order.createdAt.toISOString(),
+        order.updatedAt.toISOString(),
+        lines.map((l) => l.lineNo),
+        lines.map((l) => l.sku),
+        lines.map((l) => l.name),
+        lines.map((l) => l.quantity),
+        lines.map((l) => l.unitPriceCents),
+        lines.map((l) => l.lineTotalCents),
+        history.map((h) => h.status),
+        history.map((h) => h.at.toISOString()),
+        history.map((h) => h.reason),
+      ],
+    };
   },
 
   /** The order with its lines and history: one statement. */

@@ -1,5 +1,5 @@
 import { getTableConfig } from "drizzle-orm/pg-core";
-import { sqlOf, type Executor } from "../db.ts";
+import { sqlOf, type Executor, type Statement } from "../db.ts";
 import { checkData, createEnvelope, type Envelope, type EnvelopeMeta } from "./envelope.ts";
 import type { EventData, EventDefinition } from "./event.ts";
 import type { OutboxTable } from "./tables.ts";
@@ -14,6 +14,8 @@ export interface Outbox {
   envelope<E extends EventDefinition>(event: E, data: EventData<E>, meta: EnvelopeMeta): Envelope;
   /** Stores envelopes made by `envelope`, in order, in one statement. */
   addAll(tx: Executor, envelopes: readonly Envelope[]): Promise<void>;
+  /** The statement that stores an envelope made by `envelope`, for writeAtomically. */
+  insertStatement(envelope: Envelope): Statement;
 }
 
 /** `"schema"."table"` of a drizzle table, for SQL written by hand. */
@@ -42,11 +44,14 @@ export function createOutbox(table: OutboxTable, module: string): Outbox {
     if (invalid) throw new Error(`refusing to publish ${invalid}`);
     return createEnvelope(event, data, module, meta);
   };
+  const insertStatement = (made: Envelope): Statement => ({ text: insert, params: [made.id, made.name, JSON.stringify(made), module] });
   return {
     envelope,
+    insertStatement,
     async add(tx, event, data, meta) {
       const made = envelope(event, data, meta);
-      await sqlOf(tx).unsafe(insert, [made.id, made.name, JSON.stringify(made), module]);
+      const { text, params } = insertStatement(made);
+      await sqlOf(tx).unsafe(text, params as never[]);
       return made;
     },
     async addAll(tx, envelopes) {
