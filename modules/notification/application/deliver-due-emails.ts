@@ -23,9 +23,13 @@ export const DELIVERY_LEASE_MS = 60_000;
  * A dispatcher that dies between sending and recording leaves the e-mails to be sent again after the lease:
  * delivery is at-least-once.
  */
-export async function deliverDueEmails(deps: DeliveryDependencies, batchSize: number): Promise<{ claimed: number; sent: number }> {
+export async function deliverDueEmails(
+  deps: DeliveryDependencies,
+  batchSize: number,
+  scope: "recent" | "all" = "all",
+): Promise<{ claimed: number; sent: number }> {
   const { db, repository, sender, from, policy, logger } = deps;
-  const due = await repository.claimDue(db, batchSize, DELIVERY_LEASE_MS);
+  const due = await repository.claimDue(db, batchSize, DELIVERY_LEASE_MS, scope);
   const results = await Promise.allSettled(
     due.map((row) => sender.send({ to: row.to, from, subject: row.subject, text: row.textBody, html: row.htmlBody })),
   );

@@ -6,6 +6,8 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../domain/delivery-polic
 import type { MailSender } from "../ports.ts";
 import { MAIL_CHANNEL, notificationRepository } from "./notification-repository.ts";
 
+const FULL_PASS_EVERY_MS = 5_000;
+
 export interface MailDispatcherOptions {
   database: DatabaseHandle;
   sender: MailSender;
@@ -26,6 +28,8 @@ export interface MailDispatcherOptions {
  */
 export class MailDispatcher {
   private readonly loop: NotifiedLoop;
+  private lastFullPass = Number.NEGATIVE_INFINITY;
+  private fullAgain = false;
 
   constructor(options: MailDispatcherOptions) {
     const { database, sender, from, logger } = options;
@@ -37,7 +41,14 @@ export class MailDispatcher {
       sql: database.sql,
       channel: MAIL_CHANNEL,
       pollMs: options.pollMs ?? 250,
-      pass: async () => (await deliverDueEmails(deps, batchSize)).claimed === batchSize,
+      pass: async () => {
+        // Mostly passes over what fell due just now; every few seconds (and while those find full batches) all of it.
+        const full = this.fullAgain || performance.now() - this.lastFullPass >= FULL_PASS_EVERY_MS;
+        if (full) this.lastFullPass = performance.now();
+        const { claimed } = await deliverDueEmails(deps, batchSize, full ? "all" : "recent");
+        this.fullAgain = full && claimed === batchSize;
+        return claimed === batchSize;
+      },
       logger,
     });
   }

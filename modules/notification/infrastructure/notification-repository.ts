@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import { sqlOf, type Executor } from "../../../src/platform/db.ts";
 import type { AfterFailure } from "../domain/delivery-policy.ts";
 import type { RenderedEmail, TemplateName } from "../domain/rendered-email.ts";
@@ -53,11 +53,21 @@ export const notificationRepository = {
    * to the end of the lease, so no other dispatcher takes them meanwhile, and no row lock is held while they are
    * sent. A dispatcher that dies leaves them to be taken again when the lease runs out.
    */
-  claimDue(db: Executor, limit: number, leaseMs: number): Promise<NotificationRow[]> {
+  claimDue(db: Executor, limit: number, leaseMs: number, scope: "recent" | "all" = "all"): Promise<NotificationRow[]> {
+    // "recent": only e-mails that fell due in the last 10 s. Sent and leased e-mails leave dead entries at the old
+    // end of the due index until VACUUM; a claim that starts there reads all of them. The dispatcher makes most
+    // passes recent ones and a full one now and then, which finds whatever fell due earlier.
+    const since = scope === "recent" ? sql`clock_timestamp() - interval '10 seconds'` : sql`'-infinity'::timestamptz`;
     const due = db
       .select({ id: notifications.id })
       .from(notifications)
-      .where(and(eq(notifications.status, "pending"), lte(notifications.nextAttemptAt, sql`clock_timestamp()`)))
+      .where(
+        and(
+          eq(notifications.status, "pending"),
+          gt(notifications.nextAttemptAt, since),
+          lte(notifications.nextAttemptAt, sql`clock_timestamp()`),
+        ),
+      )
       .orderBy(asc(notifications.nextAttemptAt), asc(notifications.id))
       .limit(limit)
       .for("update", { skipLocked: true });

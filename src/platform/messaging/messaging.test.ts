@@ -111,6 +111,19 @@ describe("outbox → RabbitMQ → inbox", () => {
     expect(row?.sentAt).toBeInstanceOf(Date);
   });
 
+  test("when an event becomes visible long after newer ones were sent (a slow transaction), then a full pass still publishes it", async () => {
+    await emit("newer");
+    await eventually(() => effectsFor("newer"), { accept: (n) => n === 1, what: "the newer event" });
+    // Written as if its transaction had started an hour ago and committed only now: older than the relay's window.
+    const late = createOutbox(outbox, "probe").envelope(Pinged, { note: "late" }, { correlationId: "c-late" });
+    await database.sql`insert into probe.outbox (id, name, envelope, created_at)
+      values (${late.id}, ${late.name}, ${JSON.stringify(late)}::jsonb, now() - interval '1 hour')`;
+    relay.wake();
+    await eventually(() => effectsFor("late"), { accept: (n) => n === 1, what: "the late event (found by a full pass)" });
+    const [row] = await database.db.select().from(outbox).where(eq(outbox.id, late.id));
+    expect(row?.sentAt).toBeInstanceOf(Date);
+  });
+
   test("when the outbox transaction rolls back, then nothing is published", async () => {
     await database.db
       .transaction(async (tx) => {

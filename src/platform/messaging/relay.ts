@@ -30,6 +30,11 @@ export class OutboxRelay {
   private readonly loop: NotifiedLoop;
   private readonly batchSize: number;
   private readonly statements: ReturnType<typeof relayStatements>;
+  /** created_at of the newest row claimed so far (and its sort position), and when the last full pass ran. */
+  private newest: string | undefined;
+  private newestPosition: string | undefined;
+  private lastFullPass = 0;
+  private fullAgain = false;
 
   constructor(private readonly options: RelayOptions) {
     this.batchSize = options.batchSize ?? 100;
@@ -68,10 +73,27 @@ export class OutboxRelay {
   private async pass(): Promise<{ claimed: number; failed: number }> {
     const { database, publish } = this.options;
     const leaseS = (this.options.leaseMs ?? 10_000) / 1000;
-    const rows = await sqlOf(database.db).unsafe<{ id: string; envelope: Envelope; position: string }[]>(this.statements.claim, [this.batchSize, leaseS]);
+    // Sent rows leave dead entries at the old end of the unsent index until VACUUM removes them; a claim that
+    // starts there reads all of them (thousands of buffers per claim under load, seen in pg_stat_statements). So
+    // most passes look only at rows written since shortly before the newest one claimed, and once per poll
+    // interval a full pass picks up anything older (a slow transaction's commit, a dead relay's lease).
+    // A full pass that found a full batch goes on as full passes: a backlog drains at full speed.
+    const full = this.newest === undefined || this.fullAgain || performance.now() - this.lastFullPass >= this.options.pollMs;
+    if (full) this.lastFullPass = performance.now();
+    const rows = await sqlOf(database.db).unsafe<{ id: string; envelope: Envelope; position: string; created_at: string }[]>(this.statements.claim, [
+      this.batchSize,
+      leaseS,
+      full ? "-infinity" : this.newest!,
+    ]);
+    this.fullAgain = full && rows.length === this.batchSize;
     if (rows.length === 0) return { claimed: 0, failed: 0 };
     // RETURNING keeps no order: publish in the order the events were written.
     rows.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+    const newest = rows.at(-1)!;
+    if (this.newestPosition === undefined || newest.position > this.newestPosition) {
+      this.newestPosition = newest.position;
+      this.newest = newest.created_at;
+    }
 
     // All publishes go out on one confirm channel in order; wait for every confirm.
     const results = await Promise.allSettled(rows.map((row) => publish(row.envelope)));
@@ -92,9 +114,10 @@ function relayStatements(table: string) {
     // The position sorts like (created_at, id) as text: microseconds since the epoch, zero-padded.
     claim:
       `update ${table} set claimed_until = clock_timestamp() + make_interval(secs => $2::float8) ` +
-      `where id in (select id from ${table} where sent_at is null and (claimed_until is null or claimed_until < clock_timestamp()) ` +
+      `where id in (select id from ${table} where sent_at is null and created_at > $3::timestamptz - interval '10 seconds' ` +
+      `and (claimed_until is null or claimed_until < clock_timestamp()) ` +
       `order by created_at, id limit $1::int for update skip locked) ` +
-      `returning id, envelope, lpad((extract(epoch from created_at) * 1000000)::bigint::text, 20, '0') || id::text as position`,
+      `returning id, envelope, created_at, lpad((extract(epoch from created_at) * 1000000)::bigint::text, 20, '0') || id::text as position`,
     markSent: `update ${table} set sent_at = clock_timestamp(), claimed_until = null where id = any($1::uuid[])`,
     release: `update ${table} set attempts = attempts + 1, last_error = $2, claimed_until = null where id = any($1::uuid[])`,
   };
