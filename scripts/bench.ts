@@ -10,7 +10,7 @@
  *              ~600-byte jsonb envelope, in one transaction; the orders module's tables) run by pgbench,
  *              8 clients, prepared, in a database of its own. Its tps divides the shop's throughput
  *              ("shop/pgbench 0.05": the shop places orders at 5 % of the rate PostgreSQL can store them).
- *   setup      starts the shop (PORT=0; --split: orders | inventory,notification; --workers N: WORKERS=N),
+ *   setup      starts the shop (PORT=0; --split: orders | inventory,notification),
  *              creates the catalog, places warm-up orders until the whole pipeline works.
  *   burst      --orders POST /orders, --concurrency in flight (closed loop): accepted/s and latency; then
  *              the saga until every order is final and the outboxes and queues are empty: 201→confirmed

@@ -1,6 +1,6 @@
 /**
  * CPU accounting from /proc (Linux; NaN elsewhere), by group:
- *   shop   every process started as the shop, and all their descendants (WORKERS children)
+ *   shop   every process started as the shop, and all their descendants
  *   pg     PostgreSQL: backends of the databases under test, and the server's own processes
  *   mq     RabbitMQ (beam.smp and its helpers)
  *   gen    this load generator, and its other children (pgbench)

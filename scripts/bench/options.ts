@@ -28,7 +28,6 @@ const INTS = {
   products: { flag: "products", default: 20, min: 1, max: 10_000, help: "products in the catalog" },
   customers: { flag: "customers", default: 8, min: 1, max: 10_000, help: "distinct customers placing orders" },
   sagaTimeout: { flag: "saga-timeout", default: 60, min: 1, max: 3600, help: "seconds to wait for orders to be final / the system to drain" },
-  workers: { flag: "workers", default: undefined, min: 1, max: 64, help: "pass WORKERS=N to the shop (N processes sharing the port, once the app supports it)" },
 } satisfies Record<string, IntSpec>;
 
 type IntName = keyof typeof INTS;
@@ -45,8 +44,7 @@ export const USAGE = [
   `  ${"-h, --help".padEnd(23)} this text`,
 ].join("\n");
 
-export type Options = Record<Exclude<IntName, "workers" | "rate">, number> & {
-  workers: number | undefined;
+export type Options = Record<Exclude<IntName, "rate">, number> & {
   /** Open-loop rate; the capacity search starts at it when it was given, else at 100/s. */
   rate: number;
   rateGiven: boolean;
@@ -102,7 +100,6 @@ export function parseOptions(argv: string[], root: string): Options {
   const rateGiven = values.rate !== undefined;
   return {
     ...(ints as Record<IntName, number>),
-    workers: ints.workers,
     rate: capacity && !rateGiven ? 100 : ints.rate!,
     rateGiven,
     capacity,

@@ -147,7 +147,7 @@ function printFacts(r: Results): void {
   lines.push(
     `params: ${o.capacity ? "capacity search" : `orders ${o.orders} @${o.concurrency}, open loop ${o.rate}/s × ${o.seconds} s, reads ${o.readSeconds} s @${o.readConcurrency}`}, ` +
       `products ${o.products}, customers ${o.customers}${o.capacity ? `, from ${o.rate}/s, steps ${o.stepSeconds} s, budget ${o.capacityBudget} s, SLO p99 ${o.sloMs} ms` : ""}` +
-      `${o.workers ? `, WORKERS=${o.workers}` : ""}; total ${r.totalS.toFixed(1)} s`,
+      `; total ${r.totalS.toFixed(1)} s`,
   );
   print(lines);
 }

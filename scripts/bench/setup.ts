@@ -55,7 +55,6 @@ function shopEnv(options: Options, databaseUrl: string, prefix: string, secret: 
     AUTH_SECRET: secret,
     RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(","),
   };
-  if (options.workers !== undefined) env.WORKERS = String(options.workers);
   return env;
 }
 
@@ -121,7 +120,7 @@ export async function setUp(options: Options): Promise<Shop> {
   const db = new ShopDb(database.url);
   const statementsUnavailable = await enableStatements(db);
   const topology = options.split ? "split: orders | inventory,notification" : "one process: orders,inventory,notification";
-  const runner = `${options.binary ? `binary ${options.binary}` : "bun src/main.ts"}${options.workers ? `, WORKERS=${options.workers}` : ""}`;
+  const runner = options.binary ? `binary ${options.binary}` : "bun src/main.ts";
   console.log(`bench: ${runner}, ${topology}; database ${database.name}, prefix ${prefix}`);
 
   const [orders, inventory] = await startShops(options, shopEnv(options, database.url, prefix, secret));
