@@ -3,7 +3,7 @@ import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/p
 import { createLogger } from "../../../src/platform/logger.ts";
 import type { Envelope } from "../../../src/platform/messaging/envelope.ts";
 import type { EventData, EventDefinition } from "../../../src/platform/messaging/event.ts";
-import { applyEvent, applyEvents } from "../../../src/platform/messaging/apply-event.ts";
+import { applyEvents } from "../../../src/platform/messaging/apply-event.ts";
 import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
 import type { ShopModule } from "../../../src/platform/module.ts";
 import { inventoryModule } from "../index.ts";
@@ -36,19 +36,8 @@ export async function deliver<E extends EventDefinition>(
   data: EventData<E>,
   options: { messageId?: string } = {},
 ): Promise<boolean> {
-  const handler = harness.module.handlers.find((h) => h.event.name === event.name && h.event.version === event.version);
-  if (!handler) throw new Error(`inventory has no handler for ${event.name}`);
-  const events = createOutbox(harness.module.outboxTable, "inventory");
-  const envelope: Envelope = {
-    id: options.messageId ?? Bun.randomUUIDv7(),
-    name: event.name,
-    version: event.version,
-    occurredAt: new Date().toISOString(),
-    source: "orders",
-    correlationId: `test-${Bun.randomUUIDv7()}`,
-    data,
-  };
-  return applyEvent({ module: "inventory", database: harness.database, inbox, outbox: events }, handler, envelope);
+  const [applied] = await deliverBatch(harness, [{ event, data, messageId: options.messageId }]);
+  return applied!;
 }
 
 /**
