@@ -75,13 +75,35 @@ export class MessageConsumer {
   }
 
   private async processBatch(batch: AMQPMessage[]): Promise<void> {
+    const unsettled = new Set(batch);
+    try {
+      await this.settleBatch(batch, unsettled);
+    } finally {
+      // A settlement that failed midway (the broker refused a forward) leaves the rest of the batch unsettled:
+      // give it back now, so that a later multiple-ack cannot acknowledge it unapplied.
+      for (const message of unsettled) await message.nack(true).catch(() => {});
+    }
+  }
+
+  /** Applies, retries or parks every message of the batch, taking each out of `unsettled` once it is settled. */
+  private async settleBatch(batch: AMQPMessage[], unsettled: Set<AMQPMessage>): Promise<void> {
+    // Settled whether this succeeded or threw: a failed forward has nacked the message already (or its channel is gone).
+    const settling = async (message: AMQPMessage, work: Promise<void>) => {
+      try {
+        await work;
+      } finally {
+        unsettled.delete(message);
+      }
+    };
     const valid: Array<Delivery & { message: AMQPMessage }> = [];
     for (const message of batch) {
       // Its channel is gone (connection lost): the broker redelivers it on the new one.
-      if (message.channel.closed) continue;
-      const verdict = this.validate(message);
-      if (typeof verdict === "string") await this.park(message, verdict);
-      else valid.push({ message, ...verdict });
+      if (message.channel.closed) unsettled.delete(message);
+      else {
+        const verdict = this.validate(message);
+        if (typeof verdict === "string") await settling(message, this.park(message, verdict));
+        else valid.push({ message, ...verdict });
+      }
     }
     if (valid.length === 0) return;
 
@@ -91,10 +113,10 @@ export class MessageConsumer {
     } catch (error) {
       // A database that is away fails every message alike: no point trying them one by one now.
       if (valid.length === 1 || isTransientDatabaseError(error)) {
-        for (const { message, envelope } of valid) await this.retry(message, envelope, error);
+        for (const { message, envelope } of valid) await settling(message, this.retry(message, envelope, error));
         return;
       }
-      for (const delivery of valid) await this.processAlone(delivery);
+      for (const delivery of valid) await settling(delivery.message, this.processAlone(delivery));
       return;
     }
     const { module, logger } = this.options;
@@ -106,6 +128,7 @@ export class MessageConsumer {
     // Outside the try: the effects are committed, so a failed ack (connection lost) is no handler failure to
     // retry — the broker redelivers the messages and the inbox turns them into no-ops.
     await ackAll(valid.map((d) => d.message));
+    for (const { message } of valid) unsettled.delete(message);
   }
 
   private async processAlone(delivery: Delivery & { message: AMQPMessage }): Promise<void> {
