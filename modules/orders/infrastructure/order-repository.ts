@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { sqlOf, type Executor, type Statement } from "../../../src/platform/db.ts";
 import type { Order, OrderLine, StatusChange } from "../domain/order.ts";
 import { ORDER_STATUSES, type OrderStatus } from "../domain/order-status.ts";
-import { orderHistory, orderItems, orders } from "./schema.ts";
+import { orders } from "./schema.ts";
 
 /** An order as lists show it: everything but the history. */
 export type OrderSummary = Omit<Order, "history">;
@@ -48,6 +48,11 @@ select o.id, o.customer_id, o.customer_email, o.status, o.status_reason, o.total
   (select coalesce(json_agg(json_build_object('status', h.status, 'at', h.at, 'reason', h.reason)), '[]')
    from orders.order_history h where h.order_id = o.id) as history
 from orders.orders o where o.id = $1`;
+
+const LINES_OF = `
+select order_id as "orderId", line_no as "lineNo", sku, name, quantity, unit_price_cents::float8 as "unitPriceCents",
+  line_total_cents::float8 as "lineTotalCents"
+from orders.order_items where order_id = any($1::uuid[]) order by order_id, line_no`;
 
 const FIND_ORDERS = FIND_ORDER.replace("where o.id = $1", "where o.id = any($1::uuid[])");
 
@@ -229,11 +234,8 @@ export type OrderRepository = typeof orderRepository;
 async function linesOf(db: Executor, orderIds: string[]): Promise<Map<string, OrderLine[]>> {
   const byOrder = new Map<string, OrderLine[]>();
   if (orderIds.length === 0) return byOrder;
-  const rows = await db
-    .select()
-    .from(orderItems)
-    .where(inArray(orderItems.orderId, orderIds))
-    .orderBy(asc(orderItems.orderId), asc(orderItems.lineNo));
+  // One prepared statement whatever the page size (an IN list of n ids would be a statement per n).
+  const rows = await sqlOf(db).unsafe<Array<OrderLine & { orderId: string }>>(LINES_OF, [orderIds]);
   for (const { orderId, ...line } of rows) {
     const lines = byOrder.get(orderId) ?? [];
     lines.push(line);
