@@ -43,7 +43,8 @@ export async function prepare(config: Config, logger: Logger, signal?: AbortSign
   const pool = { prepare: config.databasePrepare };
   const database = openDatabase(config.databaseUrl, { ...pool, max: config.databasePoolSize, applicationName: name });
   // Relays and the mail dispatcher: leases and "sent" marks, redone when lost, never waiting on requests' pool.
-  const background = openDatabase(config.databaseUrl, { ...pool, max: 2, applicationName: `${name}:background`, synchronousCommit: false });
+  // One connection for each loop (three relays, the mail dispatcher): none waits for another's round trip.
+  const background = openDatabase(config.databaseUrl, { ...pool, max: 4, applicationName: `${name}:background`, synchronousCommit: false });
   const context: ModuleContext = { database, background, logger, authSecret: config.authSecret };
   const modules = config.modules.map((name) =>
     MODULES[name].create({ ...context, logger: logger.child({ module: name }), ...portsFor(name, config) }),

@@ -62,7 +62,7 @@ export interface Config {
   retryDelaysMs: number[];
   outboxPollMs: number;
   shutdownTimeoutMs: number;
-  /** Connections for requests and event handlers (relays and the mail dispatcher have two of their own). */
+  /** Connections for requests and event handlers (relays and the mail dispatcher have four of their own). */
   databasePoolSize: number;
   /** Prepared statements; false only behind a pooler that cannot keep them (PgBouncer < 1.21 in transaction mode). */
   databasePrepare: boolean;

@@ -24,8 +24,10 @@ export async function reserveStock(deps: ReserveStockDeps, items: BatchItem<type
   const { tx, emit } = ctx;
   const orders = items.map(({ data, envelope }) => ({ orderId: data.orderId, plan: planReservation(data.items), cause: envelope }));
   const orderIds = [...new Set(orders.map((o) => o.orderId))];
-  await deps.reservations.lockOrders(tx, orderIds);
-  const state = await deps.reservations.lockForPlacement(tx, orderIds, [...new Set(orders.flatMap((o) => o.plan.map((l) => l.sku)))]);
+  const skus = [...new Set(orders.flatMap((o) => o.plan.map((l) => l.sku)))];
+  // Sent together, answered in one round trip: PostgreSQL runs the read only once the locks are granted, and a
+  // statement's snapshot is taken when it starts, so the read sees whatever committed before the locks.
+  const [, state] = await Promise.all([deps.reservations.lockOrders(tx, orderIds), deps.reservations.lockForPlacement(tx, orderIds, skus)]);
 
   const stock = new Map(state.stock);
   const holds: Array<{ orderId: string; lines: StockLine[] }> = [];
