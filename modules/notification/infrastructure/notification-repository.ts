@@ -57,7 +57,9 @@ export const notificationRepository = {
     // "recent": only e-mails that fell due in the last 10 s. Sent and leased e-mails leave dead entries at the old
     // end of the due index until VACUUM; a claim that starts there reads all of them. The dispatcher makes most
     // passes recent ones and a full one now and then, which finds whatever fell due earlier.
-    const since = scope === "recent" ? sql`clock_timestamp() - interval '10 seconds'` : sql`'-infinity'::timestamptz`;
+    // now(), not clock_timestamp(): a stable value bounds the index scan, a volatile one only filters its rows —
+    // and the due index also holds every e-mail leased in the last minute.
+    const since = scope === "recent" ? sql`now() - interval '10 seconds'` : sql`'-infinity'::timestamptz`;
     const due = db
       .select({ id: notifications.id })
       .from(notifications)
@@ -65,7 +67,7 @@ export const notificationRepository = {
         and(
           eq(notifications.status, "pending"),
           gt(notifications.nextAttemptAt, since),
-          lte(notifications.nextAttemptAt, sql`clock_timestamp()`),
+          lte(notifications.nextAttemptAt, sql`now()`),
         ),
       )
       .orderBy(asc(notifications.nextAttemptAt), asc(notifications.id))
