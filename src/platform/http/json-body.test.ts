@@ -40,6 +40,16 @@ describe("JSON bodies", () => {
     expect((await post("/any", nested(MAX_JSON_DEPTH))).status).toBe(200);
   });
 
+  test("when an object in the body has toString or valueOf keys, then they are dropped: an invalid value is a 422, not a 500", async () => {
+    for (const body of ['{"reason":[[{"toString":null}]]}', '{"reason":{"valueOf":1}}']) {
+      const res = await post("/optional", body);
+      expect({ body, status: res.status }).toEqual({ body, status: 422 });
+      expect(await json(res)).toMatchObject({ status: 422 });
+    }
+    const kept = await post("/any", '{"name":"toString","toString":null,"items":[{"valueOf":1,"sku":"valueOf"}]}');
+    expect(await json(kept)).toEqual({ got: { name: "toString", items: [{ sku: "valueOf" }] } });
+  });
+
   test("when the media type is a +json one, then it is parsed as JSON too", async () => {
     const res = await post("/any", '{"a":1}', "application/vnd.api+json");
     expect(await json(res)).toEqual({ got: { a: 1 } });

@@ -10,6 +10,10 @@ const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
  * - a body nested deeper than MAX_JSON_DEPTH is refused (400) before it reaches validation: Elysia's
  *   ValidationError JSON.stringify()s the value it refuses, which for a deep enough body (a 1 MB
  *   `[[[[…`) burns seconds of CPU and ends in a stack overflow, i.e. a 500.
+ * - keys named `toString` or `valueOf` are dropped from every object, as Elysia drops any property a schema
+ *   does not name (no field of the API has these names). Left in, they shadow the conversion methods, and when
+ *   such a value fails validation Elysia's ValidationError puts it in a template string, which throws
+ *   ("No default value"): a 500 instead of a 422 for `{"name": [{"toString": null}]}`.
  * An empty body is left to Elysia (absent for an optional body, 400 otherwise); other media types too.
  * Whatever this throws, Elysia wraps in a ParseError, which answers 400.
  */
@@ -18,20 +22,23 @@ export async function parseJsonBody({ request }: { request: Request }, contentTy
   const text = await request.clone().text();
   if (text.trim() === "") return undefined;
   const value: unknown = JSON.parse(text);
-  if (nestingDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new Error(`JSON body nested deeper than ${MAX_JSON_DEPTH} levels`);
+  checkShape(value, MAX_JSON_DEPTH);
   return value;
 }
 
-/** How deep arrays and objects nest in `value`, counting no further than `limit + 1`. Iterative: no recursion to overflow. */
-function nestingDepth(value: unknown, limit: number): number {
-  let deepest = 0;
+const CONVERSION_KEYS = ["toString", "valueOf"];
+
+/**
+ * Throws when arrays and objects nest deeper than `limit` in `value`; drops the keys that would shadow a
+ * conversion method. Iterative: no recursion to overflow, and no further than `limit + 1` levels.
+ */
+function checkShape(value: unknown, limit: number): void {
   const pending: [unknown, number][] = [[value, 0]];
   while (pending.length > 0) {
     const [current, depth] = pending.pop()!;
     if (current === null || typeof current !== "object") continue;
-    if (depth + 1 > limit) return depth + 1;
-    deepest = Math.max(deepest, depth + 1);
+    if (depth + 1 > limit) throw new Error(`JSON body nested deeper than ${limit} levels`);
+    if (!Array.isArray(current)) for (const key of CONVERSION_KEYS) delete (current as Record<string, unknown>)[key];
     for (const child of Object.values(current)) pending.push([child, depth + 1]);
   }
-  return deepest;
 }
