@@ -11,6 +11,11 @@ export interface NotifiedLoopOptions {
   accepts?: (payload: string) => boolean;
   /** Poll interval: the fallback for notifications missed while the listener was reconnecting. */
   pollMs: number;
+  /**
+   * How long a wake waits before its pass, so that work arriving meanwhile is taken in the same pass (default 0).
+   * For work whose latency matters less than its cost per item.
+   */
+  lingerMs?: number;
   /** One pass over the work; returns true when there may be more right away (a full batch). */
   pass: () => Promise<boolean>;
   logger: Logger;
@@ -27,6 +32,7 @@ export class NotifiedLoop {
   private again = false;
   private stopped = false;
   private unlisten: (() => Promise<void>) | undefined;
+  private lingering: { timer: ReturnType<typeof setTimeout>; done: Promise<void>; cancel: () => void } | undefined;
 
   constructor(private readonly options: NotifiedLoopOptions) {}
 
@@ -51,13 +57,31 @@ export class NotifiedLoop {
     this.wake();
   }
 
-  /** Asks for a pass now. */
+  /** Asks for a pass now (after `lingerMs`, when set). */
   wake(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
+    const linger = this.options.lingerMs ?? 0;
+    if (linger > 0) {
+      if (!this.lingering) {
+        const done = Promise.withResolvers<void>();
+        const timer = setTimeout(() => {
+          this.lingering = undefined;
+          this.run();
+          done.resolve();
+        }, linger);
+        this.lingering = { timer, done: done.promise, cancel: done.resolve };
+      }
+      return;
+    }
+    this.run();
+  }
+
+  private run(): void {
+    if (this.stopped || this.running) return;
     this.running = this.drain().finally(() => {
       this.running = undefined;
       if (this.again && !this.stopped) {
@@ -69,13 +93,18 @@ export class NotifiedLoop {
 
   /** Resolves when the pass in progress (if any) is over. */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.lingering) await (this.running ?? this.lingering!.done);
   }
 
   /** Stops waking and waits for the pass in progress, so nothing is left half-done. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    if (this.lingering) {
+      clearTimeout(this.lingering.timer);
+      this.lingering.cancel();
+      this.lingering = undefined;
+    }
     await this.unlisten?.().catch(() => {});
     this.unlisten = undefined;
     await this.idle();

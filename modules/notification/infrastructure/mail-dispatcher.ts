@@ -17,6 +17,8 @@ export interface MailDispatcherOptions {
   policy?: RetryPolicy;
   /** How often due e-mails (retries, or ones whose NOTIFY was missed) are looked for. */
   pollMs?: number;
+  /** How long a wake waits for more e-mails before its pass (default 50 ms). */
+  lingerMs?: number;
   /** E-mails claimed and sent in parallel per pass (one SMTP connection each). */
   batchSize?: number;
 }
@@ -41,6 +43,8 @@ export class MailDispatcher {
       sql: database.sql,
       channel: MAIL_CHANNEL,
       pollMs: options.pollMs ?? 250,
+      // An e-mail may wait 50 ms for the ones recorded just after it: under load one claim takes many, not one.
+      lingerMs: options.lingerMs ?? 50,
       pass: async () => {
         // Mostly passes over what fell due just now; every few seconds (and while those find full batches) all of it.
         const full = this.fullAgain || performance.now() - this.lastFullPass >= FULL_PASS_EVERY_MS;
