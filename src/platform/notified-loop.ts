@@ -91,7 +91,7 @@ export class NotifiedLoop {
     });
   }
 
-  /** Resolves when the pass in progress (if any) is over. */
+  /** Resolves when the pass in progress, and one waiting out its linger, are over. */
   async idle(): Promise<void> {
     while (this.running || this.lingering) await (this.running ?? this.lingering!.done);
   }
