@@ -1,7 +1,6 @@
 import postgres from "postgres";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { PgTransaction } from "drizzle-orm/pg-core";
 import type { Logger } from "./logger.ts";
 import { describeConnectionError, retryForever } from "./retry.ts";
 
@@ -100,38 +99,20 @@ export function sqlOf(executor: Executor): Sql {
   return (executor as unknown as { session: { client: Sql } }).session.client;
 }
 
-/** One SQL statement with its parameters, to run later (see writeAtomically). */
+/** One SQL statement with its parameters, to run later. */
 export interface Statement {
   text: string;
   params: unknown[];
 }
 
 /**
- * Runs write statements as one transaction in one round trip: BEGIN, the statements and COMMIT go out together
- * on one connection (postgres.js pipelines them) instead of waiting for each answer. For writes that need nothing
- * read back in between. When one fails, the ones after it fail too, COMMIT turns into a rollback, and the first
- * error is thrown. Inside a caller's transaction the statements simply join it (pipelined as well).
+ * Data-modifying common table expressions (`name as (insert …)`, comma-separated, parameters numbered from $1)
+ * for another part of the code to put in one statement with its own writes: PostgreSQL runs every such
+ * expression to completion, atomically with the rest of the statement, whether or not anything reads it.
  */
-export async function writeAtomically(executor: Executor, statements: readonly Statement[]): Promise<void> {
-  if (executor instanceof PgTransaction) {
-    await Promise.all(statements.map((s) => sqlOf(executor).unsafe(s.text, s.params as never[])));
-    return;
-  }
-  const connection = await sqlOf(executor).reserve();
-  try {
-    const prepare = { prepare: true };
-    const answers = await Promise.allSettled([
-      connection.unsafe("begin"),
-      ...statements.map((s) => connection.unsafe(s.text, s.params as never[], prepare)),
-      connection.unsafe("commit"),
-    ]);
-    const failure = answers.find((a) => a.status === "rejected");
-    if (failure) throw failure.reason;
-    const commit = answers.at(-1) as PromiseFulfilledResult<{ command: string }>;
-    if (commit.value.command !== "COMMIT") throw new Error(`transaction ended with ${commit.value.command}, not COMMIT`);
-  } finally {
-    connection.release();
-  }
+export interface Writes {
+  ctes: string;
+  params: unknown[];
 }
 
 /** Creates the database named in the URL when it does not exist (connecting to the `postgres` maintenance database). */

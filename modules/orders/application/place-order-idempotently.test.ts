@@ -96,10 +96,13 @@ describe("placeOrderIdempotently", () => {
   test("when the placement crashes after writing, then nothing is kept, the claim is released, and a retry with the key places the order once", async () => {
     const buyer = customer();
     const sku = await product(h);
-    // The order is written after its event, in the same transaction: that write crashes.
-    const crashingOrders = { ...deps.orders, insertStatement: () => ({ text: "select 1 / (0 * $1::int)", params: [1] }) };
+    // The order's write (in the statement that also writes its event) crashes.
+    const crashingOrders = {
+      ...deps.orders,
+      insertWrites: () => ({ ctes: "new_order as (insert into orders.orders (id) values ($1) returning id)", params: [Bun.randomUUIDv7()] }),
+    };
     await expect(placeOrderIdempotently({ ...deps, orders: crashingOrders }, input(buyer, "k-crash", [{ sku, quantity: 1 }]))).rejects.toThrow(
-      "division by zero",
+      "null value",
     );
     expect(await keyRow(buyer.id, "k-crash")).toBeUndefined();
     expect(await ordersOf(buyer.id)).toEqual([]);

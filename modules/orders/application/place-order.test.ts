@@ -94,23 +94,26 @@ describe("placeOrder", () => {
     });
   });
 
-  test("when the transaction fails after the event was written, then neither the order nor the event is kept", async () => {
+  test("when writing the order fails, then its event is not kept either", async () => {
     const sku = await product(100);
     const buyer = customer();
     let written: string | undefined;
     const recordingOutbox: Outbox = {
       ...deps.outbox,
-      insertStatement(envelope) {
+      insertWith(envelope, writes) {
         written = envelope.id;
-        return deps.outbox.insertStatement(envelope);
+        return deps.outbox.insertWith(envelope, writes);
       },
     };
-    // The order is written after its event, in the same transaction: make that write fail.
-    const failingOrders = { ...orderRepository, insertStatement: () => ({ text: "select 1 / (0 * $1::int)", params: [1] }) };
+    // The order's write breaks a constraint; the event is written by the same statement.
+    const failingOrders = {
+      ...orderRepository,
+      insertWrites: () => ({ ctes: "new_order as (insert into orders.orders (id) values ($1) returning id)", params: [Bun.randomUUIDv7()] }),
+    };
 
     await expect(
       placeOrder({ ...deps, outbox: recordingOutbox, orders: failingOrders }, { customer: buyer, items: [{ sku, quantity: 1 }], correlationId: "c" }),
-    ).rejects.toThrow("division by zero");
+    ).rejects.toThrow("null value");
 
     expect(written).toBeDefined();
     expect(await database.db.select().from(outbox).where(eq(outbox.id, written!))).toEqual([]);

@@ -1,4 +1,4 @@
-import { writeAtomically, type Executor, type Transaction } from "../../../src/platform/db.ts";
+import { sqlOf, type Executor, type Transaction } from "../../../src/platform/db.ts";
 import { UnprocessableError } from "../../../src/platform/http/errors.ts";
 import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { OrderPlaced } from "../contract.ts";
@@ -43,14 +43,14 @@ export async function placeOrder(
 
   const order = openOrder({ id: Bun.randomUUIDv7(), customer: input.customer, ...pricing.priced, at: new Date() });
   const event = deps.outbox.envelope(OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId });
-  const writes = [deps.outbox.insertStatement(event), deps.orders.insertStatement(order)];
+  // The order, its lines, its history and its event: one statement, so all of them or none, with no transaction.
+  const { text, params } = deps.outbox.insertWith(event, deps.orders.insertWrites(order));
   if (!alsoInTransaction) {
-    // BEGIN, both writes and COMMIT in one round trip.
-    await writeAtomically(deps.db, writes);
+    await sqlOf(deps.db).unsafe(text, params as never[]);
     return order;
   }
   await deps.db.transaction(async (tx) => {
-    await writeAtomically(tx, writes);
+    await sqlOf(tx).unsafe(text, params as never[]);
     await alsoInTransaction(tx, order);
   });
   return order;

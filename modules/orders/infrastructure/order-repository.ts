@@ -1,5 +1,5 @@
 import { and, desc, eq, sql, type SQL } from "drizzle-orm";
-import { sqlOf, type Executor, type Statement } from "../../../src/platform/db.ts";
+import { sqlOf, type Executor, type Writes } from "../../../src/platform/db.ts";
 import type { Order, OrderLine, StatusChange } from "../domain/order.ts";
 import { ORDER_STATUSES, type OrderStatus } from "../domain/order-status.ts";
 import { orders } from "./schema.ts";
@@ -26,17 +26,18 @@ type OrderRow = typeof orders.$inferSelect;
 // The hot statements, written out: each is one round trip and a prepared statement, where the query builder
 // needed three (insert) or three reads (find) or two writes (transition).
 const INSERT_ORDER = `
-with new_order as (
+new_order as (
   insert into orders.orders (id, customer_id, customer_email, status, status_reason, total_cents, currency, version, created_at, updated_at)
   values ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10::timestamptz)
   returning id),
 new_items as (
   insert into orders.order_items (order_id, line_no, sku, name, quantity, unit_price_cents, line_total_cents)
   select new_order.id, l.* from new_order,
-    unnest($11::int[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::bigint[]) as l)
-insert into orders.order_history (order_id, status, at, reason)
-select new_order.id, h.status, h.at::timestamptz, h.reason
-from new_order, unnest($17::text[], $18::text[], $19::text[]) as h(status, at, reason)`;
+    unnest($11::int[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::bigint[]) as l),
+new_history as (
+  insert into orders.order_history (order_id, status, at, reason)
+  select new_order.id, h.status, h.at::timestamptz, h.reason
+  from new_order, unnest($17::text[], $18::text[], $19::text[]) as h(status, at, reason))`;
 // (Timestamps go in as text: drizzle makes the client pass timestamptz[] parameters through unserialised.)
 
 const FIND_ORDER = `
@@ -119,16 +120,11 @@ export const orderRepository = {
    * Stores a new order with its lines and history in one statement (call inside the transaction that also
    * writes the outbox).
    */
-  async insert(tx: Executor, order: Order): Promise<void> {
-    const { text, params } = orderRepository.insertStatement(order);
-    await sqlOf(tx).unsafe(text, params as never[]);
-  },
-
-  /** The statement that stores a new order with its lines and history, for writeAtomically. */
-  insertStatement(order: Order): Statement {
+  /** The writes that store a new order with its lines and history, for one statement with its event (Outbox.insertWith). */
+  insertWrites(order: Order): Writes {
     const { lines, history } = order;
     return {
-      text: INSERT_ORDER,
+      ctes: INSERT_ORDER,
       params: [
         order.id,
         order.customerId,

@@ -1,5 +1,5 @@
 import { getTableConfig } from "drizzle-orm/pg-core";
-import { sqlOf, type Executor, type Statement } from "../db.ts";
+import { sqlOf, type Executor, type Statement, type Writes } from "../db.ts";
 import { checkData, createEnvelope, type Envelope, type EnvelopeMeta } from "./envelope.ts";
 import type { EventData, EventDefinition } from "./event.ts";
 import type { OutboxTable } from "./tables.ts";
@@ -14,8 +14,11 @@ export interface Outbox {
   envelope<E extends EventDefinition>(event: E, data: EventData<E>, meta: EnvelopeMeta): Envelope;
   /** Stores envelopes made by `envelope`, in order, in one statement. */
   addAll(tx: Executor, envelopes: readonly Envelope[]): Promise<void>;
-  /** The statement that stores an envelope made by `envelope`, for writeAtomically. */
-  insertStatement(envelope: Envelope): Statement;
+  /**
+   * One statement that makes the caller's `writes` and stores the event (an envelope made by `envelope`) with its
+   * NOTIFY: both or neither, with no transaction around them.
+   */
+  insertWith(envelope: Envelope, writes: Writes): Statement;
 }
 
 /** `"schema"."table"` of a drizzle table, for SQL written by hand. */
@@ -44,14 +47,22 @@ export function createOutbox(table: OutboxTable, module: string): Outbox {
     if (invalid) throw new Error(`refusing to publish ${invalid}`);
     return createEnvelope(event, data, module, meta);
   };
-  const insertStatement = (made: Envelope): Statement => ({ text: insert, params: [made.id, made.name, JSON.stringify(made), module] });
+  const row = (made: Envelope) => [made.id, made.name, JSON.stringify(made), module];
   return {
     envelope,
-    insertStatement,
+    insertWith(made, writes) {
+      const n = writes.params.length;
+      return {
+        text:
+          `with ${writes.ctes}, added as (insert into ${qualifiedName(table)} (id, name, envelope, created_at) ` +
+          `values ($${n + 1}, $${n + 2}, $${n + 3}::jsonb, clock_timestamp()) returning 1) ` +
+          `select pg_notify('${OUTBOX_CHANNEL}', $${n + 4}) from added`,
+        params: [...writes.params, ...row(made)],
+      };
+    },
     async add(tx, event, data, meta) {
       const made = envelope(event, data, meta);
-      const { text, params } = insertStatement(made);
-      await sqlOf(tx).unsafe(text, params as never[]);
+      await sqlOf(tx).unsafe(insert, row(made) as never[]);
       return made;
     },
     async addAll(tx, envelopes) {
