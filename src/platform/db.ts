@@ -1,6 +1,7 @@
 import postgres from "postgres";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
+import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
 import type { Logger } from "./logger.ts";
 import { describeConnectionError, retryForever } from "./retry.ts";
 
@@ -97,6 +98,12 @@ function preparedByDefault<T extends postgres.Sql | postgres.TransactionSql>(cli
  */
 export function sqlOf(executor: Executor): Sql {
   return (executor as unknown as { session: { client: Sql } }).session.client;
+}
+
+/** `"schema"."table"` of a drizzle table, for SQL written by hand. */
+export function qualifiedName(table: PgTable): string {
+  const { schema, name } = getTableConfig(table);
+  return `"${schema ?? "public"}"."${name}"`;
 }
 
 /** One SQL statement with its parameters, to run later. */

@@ -38,7 +38,7 @@ export const reservationRepository = {
    * placement (which had not seen that record either) would keep its units reserved for ever.
    */
   async lockOrder(tx: Transaction, orderId: string): Promise<void> {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`inventory.order:${orderId}`}, 0))`);
+    await sqlOf(tx).unsafe(LOCK_ORDERS, [[orderId]]);
   },
 
   /**

@@ -1,5 +1,4 @@
-import { getTableConfig } from "drizzle-orm/pg-core";
-import { sqlOf, type DatabaseHandle } from "../db.ts";
+import { qualifiedName, sqlOf, type DatabaseHandle } from "../db.ts";
 import type { Envelope } from "./envelope.ts";
 import type { BatchContext, EventHandler } from "./handler.ts";
 import type { Outbox } from "./outbox.ts";
@@ -18,19 +17,12 @@ export interface Delivery {
   envelope: Envelope;
 }
 
-const inboxInserts = new WeakMap<InboxTable, string>();
-
 /** One statement records a whole batch; the rows it returns are the messages not applied before. */
 function inboxInsert(inbox: InboxTable): string {
-  let text = inboxInserts.get(inbox);
-  if (!text) {
-    const { schema, name } = getTableConfig(inbox);
-    text =
-      `insert into "${schema}"."${name}" (message_id, handler) select * from unnest($1::uuid[], $2::text[]) ` +
-      `on conflict do nothing returning message_id, handler`;
-    inboxInserts.set(inbox, text);
-  }
-  return text;
+  return (
+    `insert into ${qualifiedName(inbox)} (message_id, handler) select * from unnest($1::uuid[], $2::text[]) ` +
+    `on conflict do nothing returning message_id, handler`
+  );
 }
 
 /**

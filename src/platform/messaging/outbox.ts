@@ -1,5 +1,4 @@
-import { getTableConfig } from "drizzle-orm/pg-core";
-import { sqlOf, type Executor, type Statement, type Writes } from "../db.ts";
+import { qualifiedName, sqlOf, type Executor, type Statement, type Writes } from "../db.ts";
 import { checkData, createEnvelope, type Envelope, type EnvelopeMeta } from "./envelope.ts";
 import type { EventData, EventDefinition } from "./event.ts";
 import type { OutboxTable } from "./tables.ts";
@@ -21,23 +20,23 @@ export interface Outbox {
   insertWith(envelope: Envelope, writes: Writes): Statement;
 }
 
-/** `"schema"."table"` of a drizzle table, for SQL written by hand. */
-export function qualifiedName(table: OutboxTable): string {
-  const { schema, name } = getTableConfig(table);
-  return `"${schema ?? "public"}"."${name}"`;
-}
-
 export function createOutbox(table: OutboxTable, module: string): Outbox {
-  // One statement: the row and its NOTIFY (delivered at commit, never on rollback, and once per transaction
-  // however many rows it adds), so the relay wakes exactly when there is something to send.
-  // created_at is the insert's own clock, not the transaction's start: an event written after another
+  // One statement: the caller's writes (if any), the row and its NOTIFY (delivered at commit, never on rollback,
+  // and once per transaction however many rows it adds), so the relay wakes exactly when there is something to
+  // send. created_at is the insert's own clock, not the transaction's start: an event written after another
   // transaction committed (a cancel that waited for the confirmation's row lock) sorts after that one's events.
-  const insert =
-    `with added as (insert into ${qualifiedName(table)} (id, name, envelope, created_at) ` +
-    `values ($1, $2, $3::jsonb, clock_timestamp()) returning 1) ` +
-    `select pg_notify('${OUTBOX_CHANNEL}', $4) from added`;
+  const tableName = qualifiedName(table);
+  const insertAfter = (writes: Writes) => {
+    const n = writes.params.length;
+    return (
+      `with ${writes.ctes ? `${writes.ctes}, ` : ""}added as (insert into ${tableName} (id, name, envelope, created_at) ` +
+      `values ($${n + 1}, $${n + 2}, $${n + 3}::jsonb, clock_timestamp()) returning 1) ` +
+      `select pg_notify('${OUTBOX_CHANNEL}', $${n + 4}) from added`
+    );
+  };
+  const insert = insertAfter({ ctes: "", params: [] });
   const insertAll =
-    `with added as (insert into ${qualifiedName(table)} (id, name, envelope, created_at) ` +
+    `with added as (insert into ${tableName} (id, name, envelope, created_at) ` +
     `select e.id, e.name, e.envelope::jsonb, clock_timestamp() from unnest($1::uuid[], $2::text[], $3::text[]) with ordinality as e(id, name, envelope, n) ` +
     `order by e.n returning 1) ` +
     `select pg_notify('${OUTBOX_CHANNEL}', $4) where exists (select 1 from added)`;
@@ -50,16 +49,7 @@ export function createOutbox(table: OutboxTable, module: string): Outbox {
   const row = (made: Envelope) => [made.id, made.name, JSON.stringify(made), module];
   return {
     envelope,
-    insertWith(made, writes) {
-      const n = writes.params.length;
-      return {
-        text:
-          `with ${writes.ctes}, added as (insert into ${qualifiedName(table)} (id, name, envelope, created_at) ` +
-          `values ($${n + 1}, $${n + 2}, $${n + 3}::jsonb, clock_timestamp()) returning 1) ` +
-          `select pg_notify('${OUTBOX_CHANNEL}', $${n + 4}) from added`,
-        params: [...writes.params, ...row(made)],
-      };
-    },
+    insertWith: (made, writes) => ({ text: insertAfter(writes), params: [...writes.params, ...row(made)] }),
     async add(tx, event, data, meta) {
       const made = envelope(event, data, meta);
       await sqlOf(tx).unsafe(insert, row(made) as never[]);

@@ -1,8 +1,8 @@
-import { sqlOf, type DatabaseHandle } from "../db.ts";
+import { qualifiedName, sqlOf, type DatabaseHandle } from "../db.ts";
 import type { Logger } from "../logger.ts";
 import { NotifiedLoop } from "../notified-loop.ts";
 import type { Envelope } from "./envelope.ts";
-import { OUTBOX_CHANNEL, qualifiedName } from "./outbox.ts";
+import { OUTBOX_CHANNEL } from "./outbox.ts";
 import type { OutboxTable } from "./tables.ts";
 
 export interface RelayOptions {
