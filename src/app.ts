@@ -111,6 +111,8 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
         return true;
       },
       rabbitmq: () => broker.connected,
+      // A module whose queue has no subscription here handles nothing: not ready, whatever the connection says.
+      ...Object.fromEntries(consumers.map((c) => [`${c.module}.consumer`, () => broker.isConsuming(broker.names.queue(c.module))])),
     },
   });
   for (const module of modules) if (module.routes) http.use(module.routes);

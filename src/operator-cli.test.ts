@@ -101,13 +101,15 @@ describe("shop check", () => {
 });
 
 describe("shop dlq", () => {
-  test("when a poison message is parked, then dlq list shows it with its reason and leaves it parked", async () => {
+  test("when a poison message is parked, then dlq list shows it with its reason and the routing key it was published with, and leaves it parked", async () => {
     await publishRaw(shop.shop.broker.names.events, ProductUpserted.name, "{definitely not json");
     const listed = await eventually(() => runCli(["dlq", "list", "orders"], env), {
       accept: (r) => r.stdout.includes("invalid JSON"),
       what: "the parked message in the list",
     });
     expect(listed.code).toBe(0);
+    const parked = listed.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(parked).toContainEqual(expect.objectContaining({ event: ProductUpserted.name, routingKey: ProductUpserted.name }));
     const again = await runCli(["dlq", "list", "orders"], env);
     expect(again.stdout).toContain("invalid JSON");
   });

@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from "./test-support/database.t
 import { eventually } from "./test-support/eventually.ts";
 import { httpRequest, listening, runCli, spawnCli, spawnShop, stopAllProcesses, type ShopProcess } from "./test-support/process.ts";
 import { assertSettled } from "./test-support/settlement.ts";
+import { consumerChecks } from "./test-support/fault-fixture.ts";
 import { TcpProxy } from "./test-support/tcp-proxy.ts";
 import { admin, alice, TEST_AUTH_SECRET, TEST_RETRY_DELAYS_MS, testEnv } from "./test-support/shop.ts";
 
@@ -104,7 +105,7 @@ describe("starting before the dependencies", () => {
       proxy.restore();
       const shop = await listening(cli, 30_000);
       const ready = await eventually(() => readiness(shop), { accept: (r) => r.status === 200, what: "readiness" });
-      expect(ready.body.checks).toEqual({ postgres: "up", rabbitmq: "up" });
+      expect(ready.body.checks).toEqual({ postgres: "up", rabbitmq: "up", ...consumerChecks("up") });
       expect(await shop.stop()).toBe(0);
     },
     60_000,
@@ -119,7 +120,7 @@ describe("starting before the dependencies", () => {
 
       const down = await readiness(shop);
       expect(down.status).toBe(503);
-      expect(down.body).toEqual({ status: "unavailable", checks: { postgres: "up", rabbitmq: "down" } });
+      expect(down.body).toEqual({ status: "unavailable", checks: { postgres: "up", rabbitmq: "down", ...consumerChecks("down") } });
       await shop.waitForOutput(new RegExp(`RabbitMQ is unreachable at 127\\.0\\.0\\.1:${proxy.port}\\b[^\\n]*docker compose up -d rabbitmq`));
       // Writing to the catalog only touches the database (the event waits in the outbox).
       const sku = await createProduct(shop, 5);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { TEST_AMQP_URL } from "../test-support/broker.ts";
 import { eventually } from "../test-support/eventually.ts";
 import {
+  consumerChecks,
   createFaultFixture,
   createProducts,
   newCustomers,
@@ -45,7 +46,7 @@ describe("RabbitMQ outage under load", () => {
       const outage = { from: performance.now(), to: 0 };
       proxy.down();
       const down = await readinessEventually(shop, (r) => r.status === 503, "readiness to report the outage", 10_000);
-      expect(down.checks).toEqual({ postgres: "up", rabbitmq: "down" });
+      expect(down.checks).toEqual({ postgres: "up", rabbitmq: "down", ...consumerChecks("down") });
       // Shipping and cancelling go on too: their events wait in the outbox with the orders'.
       const changes = await shipAndCancel(shop.baseUrl, fixture.sql, load.report.accepted, { ship: 4, cancel: 4 });
       expect(changes.answers).toEqual({ "200": 8 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eventually } from "../test-support/eventually.ts";
 import {
+  consumerChecks,
   createFaultFixture,
   createProducts,
   newCustomers,
@@ -101,7 +102,7 @@ describe("PostgreSQL outage", () => {
         for (const leak of LEAKS) expect({ what, body, leaks: leak.test(body) }).toEqual({ what, body, leaks: false });
       }
       const down = await readinessEventually(shop, (r) => r.status === 503, "readiness to report the outage", 10_000);
-      expect(down.checks).toEqual({ postgres: "down", rabbitmq: "up" });
+      expect(down.checks).toEqual({ postgres: "down", rabbitmq: "up", ...consumerChecks("up") });
       // Long enough for the consumers to go round the retry queue several times with the database away.
       await Bun.sleep(Math.max(0, 3_000 - (performance.now() - outage)));
       const outageMs = performance.now() - outage;

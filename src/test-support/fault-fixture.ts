@@ -91,6 +91,11 @@ export async function createProducts(fixture: FaultFixture, inventoryUrl: string
   return Object.fromEntries(skus.map((sku) => [sku, stock]));
 }
 
+/** Readiness entries of the three modules' consumers, all in one state. */
+export function consumerChecks(state: "up" | "down"): Record<string, string> {
+  return { "orders.consumer": state, "inventory.consumer": state, "notification.consumer": state };
+}
+
 /** GET /health/ready: the status and which dependency is up or down. */
 export async function readiness(baseUrl: string): Promise<{ status: number; checks: Record<string, string> }> {
   const res = await httpRequest(baseUrl, "/health/ready", { signal: AbortSignal.timeout(5_000) });

@@ -31,7 +31,7 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, options: { 
       },
       {
         response: { 200: Ready, 503: NotReady },
-        detail: { summary: "Readiness: PostgreSQL and RabbitMQ answer" },
+        detail: { summary: "Readiness: PostgreSQL and RabbitMQ answer, and each module here consumes its queue" },
       },
     );
 }

@@ -1,4 +1,5 @@
-import type { AMQPChannel, AMQPConsumer, AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
+import type { AMQPChannel, AMQPClient, AMQPConsumer, AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
+import { backoffDelay, sleep } from "../retry.ts";
 import type { Logger } from "../logger.ts";
 import { BrokerConnection } from "./connection.ts";
 import type { Envelope } from "./envelope.ts";
@@ -15,12 +16,20 @@ interface Consumer {
   queue: string;
   prefetch: number;
   onMessage: (message: AMQPMessage) => Promise<void>;
+  /** The live subscription; undefined while the queue is not being consumed. */
+  active?: AMQPConsumer;
 }
 
 /**
  * The process's door to RabbitMQ: declares the topology and re-subscribes consumers on every
  * (re)connect, and publishes with publisher confirms. Publishing while disconnected rejects at once:
  * callers (the outbox relay) keep the event and try again later.
+ *
+ * A failure below the connection is recovered at its own level while the connection stays up: a consumer
+ * the broker cancels (its queue was deleted, `consumer_timeout`, an operator) or whose channel the broker
+ * closes is subscribed again after the topology is declared again; a confirm channel the broker closes (a
+ * publish to an exchange that was deleted) is opened again. Both retry with backoff until they succeed or
+ * the connection itself is lost, which the reconnect loop then handles.
  */
 export class Broker {
   readonly names: TopologyNames;
@@ -29,28 +38,20 @@ export class Broker {
   private readonly consumers: Consumer[] = [];
   private confirmChannel: AMQPChannel | undefined;
   private readonly connectListeners: Array<() => void> = [];
-  private active: AMQPConsumer[] = [];
+  private readonly recovering = new Set<string>();
+  private consuming = true;
 
   constructor(private readonly options: BrokerOptions) {
     this.names = topologyNames(options.prefix);
     this.connection = new BrokerConnection(options.url, options.logger, options.connectionName);
     this.connection.onConnected(async (client) => {
-      const ch = await client.channel();
-      await declareTopology(ch, this.names, this.topologies);
-      await ch.close().catch(() => {});
-      const confirm = await client.channel();
-      await confirm.confirmSelect();
-      this.confirmChannel = confirm;
-      for (const consumer of this.consumers) {
-        const ch = await client.channel();
-        await ch.basicQos(consumer.prefetch);
-        // The callback never throws: the consumer settles every message itself (ack, retry or DLQ).
-        this.active.push(await ch.basicConsume(consumer.queue, { noAck: false }, (message) => consumer.onMessage(message)));
-      }
+      await this.declare(client);
+      await this.openConfirmChannel(client);
+      for (const consumer of this.consumers) await this.subscribe(client, consumer);
     });
     this.connection.onDisconnected(() => {
       this.confirmChannel = undefined;
-      this.active = [];
+      for (const consumer of this.consumers) consumer.active = undefined;
     });
   }
 
@@ -78,6 +79,11 @@ export class Broker {
 
   get connected(): boolean {
     return this.connection.connected && !!this.confirmChannel && !this.confirmChannel.closed;
+  }
+
+  /** Whether `queue` has a live subscription of this process right now (false while it is being recovered). */
+  isConsuming(queue: string): boolean {
+    return this.connection.connected && this.consumers.some((c) => c.queue === queue && c.active !== undefined);
   }
 
   /** Publishes an event to the events exchange; resolves once the broker confirmed it. */
@@ -109,14 +115,87 @@ export class Broker {
 
   /** Stops taking new deliveries (in-flight handlers go on and can still ack). */
   async stopConsuming(): Promise<void> {
-    const consumers = this.active;
-    this.active = [];
+    this.consuming = false;
+    const subscriptions = this.consumers.flatMap((c) => (c.active ? [c.active] : []));
+    for (const consumer of this.consumers) consumer.active = undefined;
     this.consumers.length = 0;
-    await Promise.all(consumers.map((c) => c.cancel().catch(() => {})));
+    await Promise.all(subscriptions.map((s) => s.cancel().catch(() => {})));
   }
 
   async stop(): Promise<void> {
+    this.consuming = false;
     await this.connection.stop();
+  }
+
+  private async declare(client: AMQPClient): Promise<void> {
+    const ch = await client.channel();
+    try {
+      await declareTopology(ch, this.names, this.topologies);
+    } finally {
+      await ch.close().catch(() => {});
+    }
+  }
+
+  private async openConfirmChannel(client: AMQPClient): Promise<void> {
+    const confirm = await client.channel();
+    await confirm.confirmSelect();
+    // Called by amqp-client only when the broker closed the channel (or the connection ended).
+    confirm.onerror = (reason) => {
+      if (this.confirmChannel === confirm) this.confirmChannel = undefined;
+      this.recover(client, "confirm channel", reason, () => this.openConfirmChannel(client));
+    };
+    this.confirmChannel = confirm;
+  }
+
+  private async subscribe(client: AMQPClient, consumer: Consumer): Promise<void> {
+    const ch = await client.channel();
+    await ch.basicQos(consumer.prefetch);
+    // The callback never throws: the consumer settles every message itself (ack, retry or DLQ).
+    const subscription = await ch.basicConsume(consumer.queue, { noAck: false }, (message) => consumer.onMessage(message));
+    consumer.active = subscription;
+    // Resolves when this process cancels it; rejects when the broker cancels it or closes its channel.
+    subscription.wait().catch((error: unknown) => {
+      if (consumer.active === subscription) consumer.active = undefined;
+      if (!this.consuming || !this.consumers.includes(consumer)) return;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.recover(client, `consumer of ${consumer.queue}`, reason, async () => {
+        if (this.consuming && this.consumers.includes(consumer)) await this.subscribe(client, consumer);
+      });
+    });
+  }
+
+  /**
+   * Re-declares the topology and runs `reopen` until it succeeds, with backoff, on the same connection.
+   * Gives up silently when that connection is lost (reconnecting sets everything up again) or on stop.
+   */
+  private recover(client: AMQPClient, what: string, reason: string, reopen: () => Promise<void>): void {
+    if (!this.connection.isCurrent(client) || this.recovering.has(what)) return;
+    this.recovering.add(what);
+    const { logger } = this.options;
+    void (async () => {
+      try {
+        for (let attempt = 0; ; attempt++) {
+          await sleep(backoffDelay(attempt, 200, 5_000), this.connection.stopSignal);
+          // A lost connection closes its channels too (and only then marks itself closed): not this path's job.
+          if (!this.connection.isCurrent(client)) return;
+          if (attempt === 0) {
+            logger.warn({ broker: this.connection.address, reason }, `RabbitMQ closed the ${what} while connected; re-declaring and re-opening it`);
+          }
+          try {
+            await this.declare(client);
+            await reopen();
+            logger.info({ broker: this.connection.address, attempts: attempt + 1 }, `RabbitMQ ${what} is back`);
+            for (const listener of this.connectListeners) queueMicrotask(listener);
+            return;
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            logger.warn({ broker: this.connection.address, err: message }, `re-opening the ${what} failed; trying again`);
+          }
+        }
+      } finally {
+        this.recovering.delete(what);
+      }
+    })();
   }
 }
 

@@ -45,6 +45,16 @@ export class BrokerConnection {
     return this.up && !!this.client && !this.client.closed;
   }
 
+  /** Whether `client` is this connection's live client (not one that was lost or replaced since). */
+  isCurrent(client: AMQPClient): boolean {
+    return !this.stopped && this.client === client && !client.closed;
+  }
+
+  /** Ends once stop() was called: recovery loops wait on it instead of sleeping past a shutdown. */
+  get stopSignal(): AbortSignal {
+    return this.wakeLoop.signal;
+  }
+
   get address(): string {
     const u = new URL(this.url);
     return `${u.hostname}:${u.port || "5672"}`;

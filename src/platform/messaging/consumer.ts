@@ -50,6 +50,10 @@ export class MessageConsumer {
     options.broker.consume(this.names.queue(options.module), options.prefetch ?? 100, (message) => this.receive(message));
   }
 
+  get module(): string {
+    return this.options.module;
+  }
+
   /** Resolves when every message received so far has been settled. */
   async idle(): Promise<void> {
     while (this.running) await this.running;

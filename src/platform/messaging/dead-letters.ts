@@ -5,7 +5,10 @@ import { topologyNames } from "./topology.ts";
 /** One message parked in a module's DLQ, as an operator sees it. */
 export interface DeadLetter {
   messageId: string | undefined;
+  /** The event's name: its `type` property, else the routing key it was first published with. */
   event: string | undefined;
+  /** The routing key it was first published with (not the DLQ it was forwarded to). */
+  routingKey: string;
   reason: string;
   failedAt: string | undefined;
   correlationId: string | undefined;
@@ -84,13 +87,16 @@ async function withDlq<T>(target: DeadLetterTarget, work: (ch: AMQPChannel, dlq:
 
 function describe(message: AMQPMessage): DeadLetter {
   const headers = message.properties.headers ?? {};
-  const death = (headers["x-death"] as Array<{ reason?: string; queue?: string }> | undefined)?.[0];
+  const death = (headers["x-death"] as Array<{ reason?: string; queue?: string; "routing-keys"?: string[] }> | undefined)?.[0];
+  // The consumer parks with x-original-routing-key; the broker (delivery limit) keeps the first key in x-death.
+  const routingKey = (headers["x-original-routing-key"] as string | undefined) ?? death?.["routing-keys"]?.[0] ?? message.routingKey;
   const reason =
     (headers[DEAD_LETTER_REASON_HEADER] as string | undefined) ??
     (death ? `broker dead-lettered it (${death.reason} in ${death.queue})` : "unknown");
   return {
     messageId: message.properties.messageId,
-    event: message.properties.type ?? message.routingKey,
+    event: message.properties.type ?? routingKey,
+    routingKey,
     reason,
     failedAt: headers["x-failed-at"] as string | undefined,
     correlationId: message.properties.correlationId,
