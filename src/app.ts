@@ -40,7 +40,11 @@ function portsFor(name: ModuleName, config: Config): Record<string, unknown> {
 export async function prepare(config: Config, logger: Logger, signal?: AbortSignal) {
   await waitForDatabase(config.databaseUrl, logger, signal);
   const name = `shop:${config.modules.join("+")}`;
-  const pool = { prepare: config.databasePrepare };
+  const pool = {
+    prepare: config.databasePrepare,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
+  };
   const database = openDatabase(config.databaseUrl, { ...pool, max: config.databasePoolSize, applicationName: name });
   // Relays and the mail dispatcher: leases and "sent" marks, redone when lost, never waiting on requests' pool.
   // One connection for each loop (three relays, the mail dispatcher): none waits for another's round trip.
@@ -49,7 +53,13 @@ export async function prepare(config: Config, logger: Logger, signal?: AbortSign
   const modules = config.modules.map((name) =>
     MODULES[name].create({ ...context, logger: logger.child({ module: name }), ...portsFor(name, config) }),
   );
-  for (const module of modules) await migrateModule(database, module.name, module.migrationsFolder);
+  // Migrations on a connection of their own, with no statement timeout: an index on a big table may take a while.
+  const migrations = openDatabase(config.databaseUrl, { prepare: false, max: 2, applicationName: `${name}:migrate` });
+  try {
+    for (const module of modules) await migrateModule(migrations, module.name, module.migrationsFolder);
+  } finally {
+    await migrations.close();
+  }
   const close = async () => {
     await background.close();
     await database.close();

@@ -27,6 +27,8 @@ const EnvSchema = t.Object({
   OUTBOX_POLL_MS: IntString(10, 600000),
   DATABASE_POOL_SIZE: IntString(2, 1000),
   DATABASE_PREPARE: t.Union([t.Literal("true"), t.Literal("false")], { description: "true or false" }),
+  DATABASE_STATEMENT_TIMEOUT_MS: IntString(0, 3_600_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: IntString(0, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: IntString(0, 600000),
 });
 
@@ -44,6 +46,8 @@ const DEFAULTS: Record<string, string> = {
   OUTBOX_POLL_MS: "1000",
   DATABASE_POOL_SIZE: "10",
   DATABASE_PREPARE: "true",
+  DATABASE_STATEMENT_TIMEOUT_MS: "30000",
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: "60000",
   SHUTDOWN_TIMEOUT_MS: "10000",
 };
 
@@ -66,6 +70,10 @@ export interface Config {
   databasePoolSize: number;
   /** Prepared statements; false only behind a pooler that cannot keep them (PgBouncer < 1.21 in transaction mode). */
   databasePrepare: boolean;
+  /** Longest a statement of the shop's pools may run (0: no limit); migrations have none. */
+  databaseStatementTimeoutMs: number;
+  /** Longest a transaction may sit idle before PostgreSQL ends its session (0: no limit). */
+  databaseIdleInTransactionTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +147,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: Number(env_.SHUTDOWN_TIMEOUT_MS),
     databasePoolSize: Number(env_.DATABASE_POOL_SIZE),
     databasePrepare: env_.DATABASE_PREPARE === "true",
+    databaseStatementTimeoutMs: Number(env_.DATABASE_STATEMENT_TIMEOUT_MS),
+    databaseIdleInTransactionTimeoutMs: Number(env_.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS),
   };
 }
 

@@ -39,6 +39,10 @@ export interface DatabaseOptions {
    * when lost — a crash of PostgreSQL can forget the last few hundred milliseconds of them.
    */
   synchronousCommit?: boolean;
+  /** `statement_timeout` of every connection, in ms (0 or absent: none). */
+  statementTimeoutMs?: number;
+  /** `idle_in_transaction_session_timeout` of every connection, in ms (0 or absent: none). */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** Opens the pool. postgres.js connects lazily, so nothing happens on the wire until the first query. */
@@ -56,6 +60,8 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     connection: {
       application_name: options.applicationName ?? "shop",
       ...(options.synchronousCommit === false ? { synchronous_commit: "off" } : {}),
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      ...(options.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs } : {}),
     },
   });
   const db = drizzle(preparedByDefault(sql)) as Database;

@@ -1,4 +1,4 @@
-// Codes that mean "the database (or the way to it) is gone", not "this query is wrong":
+// Codes that mean "the database (or the way to it) is gone or overloaded right now", not "this query is wrong":
 // Node/Bun socket errors, postgres.js's own connection errors, and SQLSTATEs of a server that is
 // shutting down, starting up or refusing connections. Class 08 is "connection exception".
 const CONNECTION_CODES = new Set([
@@ -14,6 +14,8 @@ const CONNECTION_CODES = new Set([
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now (starting up, recovery)
   "53300", // too_many_connections
+  "57014", // query_canceled: the statement ran past DATABASE_STATEMENT_TIMEOUT_MS (overload, a long lock wait)
+  "25P03", // idle_in_transaction_session_timeout: the server ended the session
 ]);
 
 /**
