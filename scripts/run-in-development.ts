@@ -6,5 +6,8 @@
  *
  * Usage: bun scripts/run-in-development.ts <shop command> [options]
  */
+export {};
+
 process.env.NODE_ENV ||= "development";
+// A dynamic import: a static one would run main.ts before the line above.
 await import("../src/main.ts");
