@@ -22,6 +22,8 @@ RUN useradd --system --uid 10001 --no-create-home shop
 COPY --from=build /src/dist/shop /app/shop
 USER shop
 WORKDIR /app
+# Production: the shop refuses to start without an AUTH_SECRET of its own and does not seed the demo catalog
+# (docker-compose.yml overrides NODE_ENV for local development). Give it AUTH_SECRET at run time.
 ENV NODE_ENV=production \
     PORT=3000
 EXPOSE 3000

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Smoke test of the built single binary (dist/shop), run by .ci/run after `npm run build`.
 # The binary is what ships, and some faults exist only there (migrations not embedded, a dependency that
-# cannot be bundled), so it is started for real against the local PostgreSQL and RabbitMQ:
-#   1. `shop migrate` into a throwaway database
-#   2. `shop token` prints a JWT
-#   3. `shop serve` answers /health/live and /health/ready (200) and GET /orders with that token (200)
-#   4. SIGTERM stops it cleanly (exit 0)
+# cannot be bundled), so it is started for real against the local PostgreSQL and RabbitMQ, as it ships:
+# NODE_ENV unset, which means production.
+#   1. without AUTH_SECRET it refuses to start (exit 2, naming AUTH_SECRET): the built-in secret is development-only
+#   2. `shop migrate` into a throwaway database (from here on with a secret of its own)
+#   3. `shop token` prints a JWT
+#   4. `shop serve` answers /health/live and /health/ready (200), GET /orders with that token (200),
+#      and has not put the demo catalog into the empty database (GET /products is empty)
+#   5. SIGTERM stops it cleanly (exit 0)
 # The database and the broker objects under the throwaway AMQP_PREFIX are removed afterwards.
 #
 # Usage: scripts/smoke-binary.sh [path/to/shop]
@@ -25,8 +28,8 @@ export DATABASE_URL="${PG_SERVER}/${DB}"
 export AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}
 export AMQP_PREFIX="ci-smoke-${ID}."
 export LOG_LEVEL=${LOG_LEVEL:-info}
-export NODE_ENV=development
-unset AUTH_SECRET SMTP_URL MODULES # the binary's own defaults
+unset NODE_ENV AUTH_SECRET SMTP_URL MODULES # the binary's own defaults
+SMOKE_AUTH_SECRET="smoke-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
 
 WORK=$(mktemp -d)
 SERVER_PID=""
@@ -87,6 +90,15 @@ echo "smoke: binary $BIN ($(du -h "$BIN" | cut -f1)), database ${DB}, prefix ${A
 # Run from an empty directory: the binary must not need the checkout (drizzle/, node_modules, bunfig.toml).
 cd "$WORK"
 
+echo "smoke: shop serve without NODE_ENV and AUTH_SECRET (must refuse)"
+refused=0
+PORT=0 timeout 30 "$BIN" serve >"$WORK/refused.log" 2>&1 || refused=$? # PORT=0: should it start after all, it takes no one's port
+[[ "$refused" == "2" ]] || fail "shop serve without AUTH_SECRET exited with ${refused}, expected 2: $(head -c 500 "$WORK/refused.log")"
+grep -q "AUTH_SECRET: .*NODE_ENV is unset" "$WORK/refused.log" ||
+  fail "shop serve without AUTH_SECRET did not say why: $(head -c 500 "$WORK/refused.log")"
+echo "smoke: refused (exit 2, AUTH_SECRET named)"
+export AUTH_SECRET=$SMOKE_AUTH_SECRET
+
 echo "smoke: shop migrate"
 timeout 60 "$BIN" migrate || fail "shop migrate exited with $?"
 echo "smoke: shop migrate (again: nothing to do)"
@@ -124,6 +136,9 @@ expect() { # expect <status> <path> [curl args...]
 expect 200 /health/live
 expect 200 /orders -H "Authorization: Bearer ${TOKEN}"
 expect 401 /orders
+expect 200 /products
+grep -q '"items":\[\]' "$WORK/body" || fail "GET /products is not empty: the demo catalog was seeded without NODE_ENV=development: $(head -c 300 "$WORK/body")"
+echo "smoke: no demo catalog"
 
 echo "smoke: SIGTERM"
 kill -TERM "$SERVER_PID"

@@ -19,9 +19,12 @@ function problemsOf(env: Record<string, string | undefined>): string[] {
 /** The variable each problem line is about ("PORT: expected ..." → "PORT"). */
 const namesIn = (problems: string[]) => problems.map((p) => p.split(":")[0]).sort();
 
+/** The environment of a developer's machine: everything else defaults, the built-in secret is allowed. */
+const DEV = { NODE_ENV: "development" };
+
 describe("loadConfig", () => {
-  test("when nothing is set, then the defaults serve a fresh machine with local PostgreSQL and RabbitMQ", () => {
-    const config = loadConfig({});
+  test("when NODE_ENV=development and nothing else is set, then the defaults serve a fresh machine with local PostgreSQL and RabbitMQ", () => {
+    const config = loadConfig(DEV);
     expect(config).toMatchObject({
       nodeEnv: "development",
       port: 3000,
@@ -41,23 +44,23 @@ describe("loadConfig", () => {
   });
 
   test("when the pool size or the prepared-statement switch is out of range, then each is refused by name", () => {
-    expect(loadConfig({ DATABASE_POOL_SIZE: "25", DATABASE_PREPARE: "false" })).toMatchObject({ databasePoolSize: 25, databasePrepare: false });
-    expect(namesIn(problemsOf({ DATABASE_POOL_SIZE: "1", DATABASE_PREPARE: "no" })).sort()).toEqual(["DATABASE_POOL_SIZE", "DATABASE_PREPARE"]);
-    expect(namesIn(problemsOf({ DATABASE_POOL_SIZE: "1001" }))).toEqual(["DATABASE_POOL_SIZE"]);
+    expect(loadConfig({ ...DEV, DATABASE_POOL_SIZE: "25", DATABASE_PREPARE: "false" })).toMatchObject({ databasePoolSize: 25, databasePrepare: false });
+    expect(namesIn(problemsOf({ ...DEV, DATABASE_POOL_SIZE: "1", DATABASE_PREPARE: "no" })).sort()).toEqual(["DATABASE_POOL_SIZE", "DATABASE_PREPARE"]);
+    expect(namesIn(problemsOf({ ...DEV, DATABASE_POOL_SIZE: "1001" }))).toEqual(["DATABASE_POOL_SIZE"]);
   });
 
   test("when a variable is set to the empty string, then its default applies", () => {
-    expect(loadConfig({ PORT: "", MODULES: "" })).toMatchObject({ port: 3000, modules: [...MODULE_NAMES] });
+    expect(loadConfig({ ...DEV, PORT: "", MODULES: "" })).toMatchObject({ port: 3000, modules: [...MODULE_NAMES] });
   });
 
   test("when MODULES names a subset with spaces, repeats and another order, then exactly those modules run, each once", () => {
-    expect(loadConfig({ MODULES: " inventory , orders,inventory" }).modules).toEqual(["inventory", "orders"]);
-    expect(loadConfig({ MODULES: "notification" }).modules).toEqual(["notification"]);
+    expect(loadConfig({ ...DEV, MODULES: " inventory , orders,inventory" }).modules).toEqual(["inventory", "orders"]);
+    expect(loadConfig({ ...DEV, MODULES: "notification" }).modules).toEqual(["notification"]);
   });
 
   test("when MODULES is only separators or names an unknown module, then it is refused naming the valid ones", () => {
     for (const value of [",", "orders,payments", "ORDERS"]) {
-      const problems = problemsOf({ MODULES: value });
+      const problems = problemsOf({ ...DEV, MODULES: value });
       expect(namesIn(problems)).toEqual(["MODULES"]);
       expect(problems[0]).toContain("orders, inventory, notification");
     }
@@ -99,17 +102,17 @@ describe("loadConfig", () => {
   });
 
   test("when a number is outside the range its variable allows, then it is refused", () => {
-    expect(namesIn(problemsOf({ PORT: "65536" }))).toEqual(["PORT"]);
-    expect(namesIn(problemsOf({ OUTBOX_POLL_MS: "0" }))).toEqual(["OUTBOX_POLL_MS"]);
-    expect(namesIn(problemsOf({ OUTBOX_POLL_MS: "600001" }))).toEqual(["OUTBOX_POLL_MS"]);
-    expect(namesIn(problemsOf({ SHUTDOWN_TIMEOUT_MS: "600001" }))).toEqual(["SHUTDOWN_TIMEOUT_MS"]);
-    expect(loadConfig({ PORT: "0", OUTBOX_POLL_MS: "10", SHUTDOWN_TIMEOUT_MS: "0" })).toMatchObject({ port: 0, outboxPollMs: 10, shutdownTimeoutMs: 0 });
+    expect(namesIn(problemsOf({ ...DEV, PORT: "65536" }))).toEqual(["PORT"]);
+    expect(namesIn(problemsOf({ ...DEV, OUTBOX_POLL_MS: "0" }))).toEqual(["OUTBOX_POLL_MS"]);
+    expect(namesIn(problemsOf({ ...DEV, OUTBOX_POLL_MS: "600001" }))).toEqual(["OUTBOX_POLL_MS"]);
+    expect(namesIn(problemsOf({ ...DEV, SHUTDOWN_TIMEOUT_MS: "600001" }))).toEqual(["SHUTDOWN_TIMEOUT_MS"]);
+    expect(loadConfig({ ...DEV, PORT: "0", OUTBOX_POLL_MS: "10", SHUTDOWN_TIMEOUT_MS: "0" })).toMatchObject({ port: 0, outboxPollMs: 10, shutdownTimeoutMs: 0 });
   });
 
   test("when a URL with a password or the secret is refused, then the error shows neither", () => {
     const error = (() => {
       try {
-        loadConfig({ DATABASE_URL: "postgres://shop:hunter2@db.internal:5432", AMQP_URL: "http://guest:s3cr3t-pw@mq", AUTH_SECRET: "my-short-secret" });
+        loadConfig({ ...DEV, DATABASE_URL: "postgres://shop:hunter2@db.internal:5432", AMQP_URL: "http://guest:s3cr3t-pw@mq", AUTH_SECRET: "my-short-secret" });
       } catch (e) {
         return e as ConfigError;
       }
@@ -120,14 +123,79 @@ describe("loadConfig", () => {
     expect(error.message).toContain("http://guest:***@mq");
     for (const secret of ["hunter2", "s3cr3t-pw", "my-short-secret"]) expect(error.message).not.toContain(secret);
   });
+});
+
+describe("loadConfig: NODE_ENV and the built-in development secret", () => {
+  const REAL_SECRET = "a-real-production-secret-of-40-characters";
+
+  test("when NODE_ENV is unset and AUTH_SECRET too, then the built-in secret is refused, saying how to fix AUTH_SECRET and NODE_ENV", () => {
+    for (const env of [{}, { NODE_ENV: "" }, { AUTH_SECRET: DEVELOPMENT_AUTH_SECRET }]) {
+      const problems = problemsOf(env);
+      expect(namesIn(problems)).toEqual(["AUTH_SECRET"]);
+      const [problem] = problems;
+      expect(problem).toContain("NODE_ENV is unset, which means production");
+      expect(problem).toMatch(/set AUTH_SECRET to a secret of at least 32 characters/i);
+      expect(problem).toContain("NODE_ENV=development");
+      expect(problem).not.toContain(DEVELOPMENT_AUTH_SECRET);
+    }
+  });
+
+  test("when NODE_ENV is unset and AUTH_SECRET is real, then the shop runs as production", () => {
+    expect(loadConfig({ AUTH_SECRET: REAL_SECRET })).toMatchObject({ nodeEnv: "production", authSecret: REAL_SECRET });
+  });
+
+  test("when NODE_ENV is development or test, then the built-in secret is accepted, set or by default", () => {
+    for (const nodeEnv of ["development", "test"] as const) {
+      expect(loadConfig({ NODE_ENV: nodeEnv })).toMatchObject({ nodeEnv, authSecret: DEVELOPMENT_AUTH_SECRET });
+      expect(loadConfig({ NODE_ENV: nodeEnv, AUTH_SECRET: DEVELOPMENT_AUTH_SECRET }).authSecret).toBe(DEVELOPMENT_AUTH_SECRET);
+    }
+  });
 
   test("when NODE_ENV=production keeps the development secret, explicitly or by default, then it is refused", () => {
     for (const env of [{ NODE_ENV: "production", AUTH_SECRET: DEVELOPMENT_AUTH_SECRET }, { NODE_ENV: "production" }]) {
       const problems = problemsOf(env);
       expect(namesIn(problems)).toEqual(["AUTH_SECRET"]);
       expect(problems[0]).toContain("NODE_ENV=production");
+      expect(problems[0]).toContain("NODE_ENV=development");
     }
-    expect(loadConfig({ NODE_ENV: "production", AUTH_SECRET: "a-real-production-secret-of-40-characters" }).nodeEnv).toBe("production");
+    expect(loadConfig({ NODE_ENV: "production", AUTH_SECRET: REAL_SECRET }).nodeEnv).toBe("production");
+  });
+});
+
+describe("loadConfig: RETRY_DELAYS_MS bounds", () => {
+  const retryProblem = (value: string) => {
+    const problems = problemsOf({ ...DEV, RETRY_DELAYS_MS: value });
+    expect(namesIn(problems)).toEqual(["RETRY_DELAYS_MS"]);
+    expect(problems[0]).toContain(JSON.stringify(value));
+    return problems[0]!;
+  };
+
+  test("when a delay is under 100 ms, then it is refused: 0 would retry a failing handler in a hot loop", () => {
+    for (const value of ["0", "99", "1000,50"]) expect(retryProblem(value)).toContain("at least 100 ms");
+  });
+
+  test("when a delay is over 24 h, then it is refused, however large (RabbitMQ's message TTL stops at 2^32-1 ms)", () => {
+    for (const value of ["86400001", "1000,4294967296", "99999999999999999999999"]) expect(retryProblem(value)).toContain("at most 86400000 ms (24 h)");
+  });
+
+  test("when there are more than 10 delays, then it is refused: each delay is a queue on the broker", () => {
+    expect(retryProblem(Array.from({ length: 11 }, (_, i) => 100 * (i + 1)).join(","))).toContain("at most 10 delays (got 11)");
+  });
+
+  test("when a delay is shorter than the one before it, then it is refused: retries back off", () => {
+    expect(retryProblem("1000,30000,5000")).toContain("must not decrease (5000 after 30000)");
+  });
+
+  test("when several rules are broken, then the one problem names each", () => {
+    const problem = retryProblem("0,90000000,1000");
+    for (const rule of ["at least 100 ms", "at most 86400000 ms", "must not decrease"]) expect(problem).toContain(rule);
+  });
+
+  test("when the delays sit on the bounds, then they are accepted as given", () => {
+    expect(loadConfig({ ...DEV, RETRY_DELAYS_MS: "100" }).retryDelaysMs).toEqual([100]);
+    expect(loadConfig({ ...DEV, RETRY_DELAYS_MS: "100,100,86400000" }).retryDelaysMs).toEqual([100, 100, 86400000]);
+    const ten = Array.from({ length: 10 }, (_, i) => 1000 * (i + 1));
+    expect(loadConfig({ ...DEV, RETRY_DELAYS_MS: ten.join(",") }).retryDelaysMs).toEqual(ten);
   });
 });
 
@@ -174,6 +242,19 @@ describe("shop serve with a bad configuration", () => {
 
     expect(result.stdout).not.toContain("shop is up");
     expect(result.stdout).not.toContain("shop is serving");
+    expect(await databaseExists(untouched)).toBe(false);
+  });
+
+  test("when started without NODE_ENV and without AUTH_SECRET, then it refuses to start with exit code 2, saying how to fix each", async () => {
+    // The test runner sets NODE_ENV=test in this process; the shop must see it unset, as `./dist/shop` by hand does.
+    const result = await runCli(["serve"], envWith({ NODE_ENV: undefined, AUTH_SECRET: undefined }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Invalid configuration");
+    expect(result.stderr).toMatch(/- AUTH_SECRET: .*NODE_ENV is unset, which means production/);
+    expect(result.stderr).toMatch(/set AUTH_SECRET to a secret of at least 32 characters/i);
+    expect(result.stderr).toContain("NODE_ENV=development");
+    expect(result.stderr).not.toContain(DEVELOPMENT_AUTH_SECRET);
+    expect(result.stdout).not.toContain("shop is up");
     expect(await databaseExists(untouched)).toBe(false);
   });
 

@@ -4,8 +4,21 @@ import { Value } from "@sinclair/typebox/value";
 export const MODULE_NAMES = ["orders", "inventory", "notification"] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
-/** Refused when NODE_ENV=production: a token signed with it would be forgeable by anyone who read the README. */
+/**
+ * Accepted only when NODE_ENV is explicitly development or test: it is printed in this repository, so a
+ * token signed with it could be forged by anyone who has read the source.
+ */
 export const DEVELOPMENT_AUTH_SECRET = "dev-only-secret-change-me-please-0123456789";
+
+/** The NODE_ENV values that may run with DEVELOPMENT_AUTH_SECRET; anything else (unset included) is production. */
+const DEVELOPMENT_ENVS: readonly string[] = ["development", "test"];
+
+/**
+ * RETRY_DELAYS_MS bounds. Each delay is its own retry queue with that message TTL, declared on every
+ * (re)connect; RabbitMQ refuses a TTL over 2^32-1 ms, and a delay near 0 retries a failing handler (or,
+ * while the database is unreachable, every message) in a busy loop.
+ */
+export const RETRY_DELAY_BOUNDS = { minMs: 100, maxMs: 24 * 3600 * 1000, maxCount: 10 } as const;
 
 // The pattern only says "digits"; loadConfig checks the range, kept here so the two cannot drift apart.
 const IntString = (min: number, max: number) =>
@@ -13,7 +26,7 @@ const IntString = (min: number, max: number) =>
 
 /** The environment as read: every value a string, defaults filled in. */
 const EnvSchema = t.Object({
-  NODE_ENV: t.Union([t.Literal("development"), t.Literal("production"), t.Literal("test")], { default: "development" }),
+  NODE_ENV: t.Union([t.Literal("development"), t.Literal("production"), t.Literal("test")], { description: "development, test or production" }),
   PORT: IntString(0, 65535),
   DATABASE_URL: t.String({ pattern: "^postgres(ql)?://.+/[^/?]+", description: "postgres://user:pass@host:port/database" }),
   AMQP_URL: t.String({ pattern: "^amqps?://.+", description: "amqp://user:pass@host:port" }),
@@ -33,7 +46,8 @@ const EnvSchema = t.Object({
 });
 
 const DEFAULTS: Record<string, string> = {
-  NODE_ENV: "development",
+  // Unset means production: the development secret, the demo catalog and the like need an explicit NODE_ENV.
+  NODE_ENV: "production",
   PORT: "3000",
   DATABASE_URL: "postgres://postgres:postgres@127.0.0.1:5432/shop",
   AMQP_URL: "amqp://guest:guest@127.0.0.1:5672",
@@ -125,9 +139,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   );
   check(
     "AUTH_SECRET",
-    !(raw.NODE_ENV === "production" && raw.AUTH_SECRET === DEVELOPMENT_AUTH_SECRET),
-    "the development default is refused when NODE_ENV=production; set a secret of at least 32 characters",
+    raw.AUTH_SECRET !== DEVELOPMENT_AUTH_SECRET || DEVELOPMENT_ENVS.includes(raw.NODE_ENV ?? ""),
+    developmentSecretRefused(env.NODE_ENV),
   );
+  if (!seen.has("RETRY_DELAYS_MS")) {
+    const broken = retryDelayProblems((raw.RETRY_DELAYS_MS ?? "").split(",").map(Number));
+    check("RETRY_DELAYS_MS", broken.length === 0, `${broken.join("; ")} (got ${JSON.stringify(raw.RETRY_DELAYS_MS)})`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const env_ = raw as Static<typeof EnvSchema>;
@@ -150,6 +168,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseStatementTimeoutMs: Number(env_.DATABASE_STATEMENT_TIMEOUT_MS),
     databaseIdleInTransactionTimeoutMs: Number(env_.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS),
   };
+}
+
+function developmentSecretRefused(nodeEnv: string | undefined): string {
+  const mode = nodeEnv ? `NODE_ENV=${nodeEnv}` : "NODE_ENV is unset, which means production";
+  return (
+    `the built-in development secret is refused unless NODE_ENV is development or test (${mode}). ` +
+    "Set AUTH_SECRET to a secret of at least 32 characters (e.g. the output of `openssl rand -base64 48`); " +
+    "or, on a developer's machine only, set NODE_ENV=development (`npm start` does)"
+  );
+}
+
+/** Every RETRY_DELAYS_MS rule the delays break, each saying which delays break it; empty when they are fine. */
+function retryDelayProblems(delays: number[]): string[] {
+  const { minMs, maxMs, maxCount } = RETRY_DELAY_BOUNDS;
+  const problems: string[] = [];
+  if (delays.length > maxCount) problems.push(`expected at most ${maxCount} delays (got ${delays.length}); each delay is a queue on the broker`);
+  const short = delays.filter((d) => d < minMs);
+  if (short.length > 0) problems.push(`each delay must be at least ${minMs} ms, or a failing handler retries in a busy loop (${short.join(", ")})`);
+  const long = delays.filter((d) => d > maxMs);
+  if (long.length > 0) problems.push(`each delay must be at most ${maxMs} ms (24 h) (${long.join(", ")})`);
+  const drop = delays.findIndex((d, i) => i > 0 && d < delays[i - 1]!);
+  if (drop > 0) problems.push(`delays must not decrease (${delays[drop]} after ${delays[drop - 1]}): each retry waits at least as long as the one before`);
+  return problems;
 }
 
 function mask(name: string, value: string | undefined): string | undefined {

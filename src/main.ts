@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, MODULE_NAMES, type Config } from "./config.ts";
+import { ConfigError, DEVELOPMENT_AUTH_SECRET, loadConfig, MODULE_NAMES, type Config } from "./config.ts";
 import { listDeadLetters, replayDeadLetters } from "./platform/messaging/dead-letters.ts";
 import { prepare, startShop } from "./app.ts";
 import { formatReport, runChecks } from "./check.ts";
@@ -10,7 +10,8 @@ import { signToken } from "./platform/http/auth.ts";
 const USAGE = `Usage: shop <command> [options]
 
 Commands:
-  serve                         start the HTTP API and the selected modules (default)
+  serve                         start the HTTP API and the selected modules (default); with NODE_ENV=development
+                                it also adds the demo catalog to an empty catalog
   migrate                       create the database if missing and apply every selected module's migrations
   seed                          migrate, then add the demo catalog when the catalog is empty
   token --sub ID --email ADDR [--admin] [--expires 12h]
@@ -22,8 +23,9 @@ Commands:
                                 send parked messages back to the module's queue (all, or the given ids)
   help                          show this text
 
-Configuration comes from the environment (see README): PORT, DATABASE_URL, AMQP_URL, AMQP_PREFIX,
-MODULES, AUTH_SECRET, SMTP_URL, MAIL_FROM, LOG_LEVEL, RETRY_DELAYS_MS, OUTBOX_POLL_MS, SHUTDOWN_TIMEOUT_MS.`;
+Configuration comes from the environment (see README): NODE_ENV (unset means production), PORT, DATABASE_URL,
+AMQP_URL, AMQP_PREFIX, MODULES, AUTH_SECRET, SMTP_URL, MAIL_FROM, LOG_LEVEL, RETRY_DELAYS_MS, OUTBOX_POLL_MS,
+SHUTDOWN_TIMEOUT_MS.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command = "serve", ...rest] = argv;
@@ -147,8 +149,15 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 
+  if (config.authSecret === DEVELOPMENT_AUTH_SECRET) {
+    logger.warn(
+      { nodeEnv: config.nodeEnv },
+      "AUTH_SECRET is the built-in development secret: anyone who has read the source can sign tokens for this shop. Set AUTH_SECRET (and NODE_ENV=production) before anyone else can reach it",
+    );
+  }
   try {
-    shop = await startShop(config, logger, { seed: true, signal: aborted.signal });
+    // The demo catalog only on a developer's machine; anywhere else `shop seed` adds it on request.
+    shop = await startShop(config, logger, { seed: config.nodeEnv === "development", signal: aborted.signal });
   } catch (error) {
     if (aborted.signal.aborted) return 0; // stopped while still waiting for the database
     throw error;

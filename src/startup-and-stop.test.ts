@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
+import { DEMO_CATALOG } from "../modules/inventory/application/seed-catalog.ts";
 import { MODULE_NAMES } from "./config.ts";
 import { verifyToken } from "./platform/http/auth.ts";
 import { deleteBrokerObjects, testPrefix } from "./test-support/broker.ts";
@@ -294,4 +295,52 @@ describe("shop token", () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("--email");
   });
+});
+
+describe("seeding the demo catalog", () => {
+  const DEMO_SKUS = DEMO_CATALOG.map((p) => p.sku).sort();
+  const DEFAULT_SECRET_WARNING = /AUTH_SECRET is the built-in development secret/;
+
+  /** An empty database and its own AMQP prefix (the seed's events must not reach the other tests' shops). */
+  async function emptyShopEnv(label: string, extra: Record<string, string>) {
+    const fresh = await createTestDatabase(label);
+    const ownPrefix = testPrefix(label);
+    cleanups.push(() => fresh.drop(), () => deleteBrokerObjects(ownPrefix, [...MODULE_NAMES], TEST_RETRY_DELAYS_MS));
+    return { fresh, env: testEnv(fresh, ownPrefix, { LOG_LEVEL: "info", ...extra }) };
+  }
+
+  const catalogSkus = async (shop: ShopProcess) => {
+    const res = await httpRequest(shop.baseUrl, "/products?limit=100");
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { items: Array<{ sku: string }> }).items.map((p) => p.sku).sort();
+  };
+
+  test(
+    "when NODE_ENV=production serves an empty database, then the catalog stays empty; `shop seed` adds the demo catalog on request",
+    async () => {
+      const { fresh, env } = await emptyShopEnv("seed_production", { NODE_ENV: "production", AUTH_SECRET: TEST_AUTH_SECRET });
+      const shop = await spawnShop(env);
+      expect(await catalogSkus(shop)).toEqual([]);
+      expect(shop.output()).not.toMatch(DEFAULT_SECRET_WARNING);
+      expect(await shop.stop()).toBe(0);
+
+      const seeded = await runCli(["seed"], env);
+      expect(seeded.code).toBe(0);
+      const rows = await query(fresh.url, (sql) => sql<{ sku: string }[]>`select sku from inventory.products order by sku`);
+      expect(rows.map((r) => r.sku)).toEqual(DEMO_SKUS);
+    },
+    60_000,
+  );
+
+  test(
+    "when NODE_ENV=development serves an empty database with the built-in secret, then the demo catalog is there and it warns about the secret",
+    async () => {
+      const { env } = await emptyShopEnv("seed_development", { NODE_ENV: "development" });
+      const shop = await spawnShop({ ...env, AUTH_SECRET: undefined });
+      expect(await catalogSkus(shop)).toEqual(DEMO_SKUS);
+      expect(shop.output()).toMatch(DEFAULT_SECRET_WARNING);
+      expect(await shop.stop()).toBe(0);
+    },
+    60_000,
+  );
 });
