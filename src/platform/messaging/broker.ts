@@ -39,6 +39,8 @@ export class Broker {
   private confirmChannel: AMQPChannel | undefined;
   private readonly connectListeners: Array<() => void> = [];
   private readonly recovering = new Set<string>();
+  /** Mandatory publishes the broker returned as unroutable, by exchange, routing key and message id. */
+  private readonly returned = new Set<string>();
   private consuming = true;
 
   constructor(private readonly options: BrokerOptions) {
@@ -91,13 +93,23 @@ export class Broker {
     await this.publish(this.names.events, envelope.name, JSON.stringify(envelope), envelopeProperties(envelope));
   }
 
-  /** Publishes raw bytes to an exchange ("" = straight to the queue named by routingKey), with confirm. */
-  async publish(exchange: string, routingKey: string, body: string | Uint8Array | null, properties: AMQPProperties): Promise<void> {
+  /**
+   * Publishes raw bytes to an exchange ("" = straight to the queue named by routingKey), with confirm.
+   * `mandatory`: the publish fails when no queue took the message (a retry queue or DLQ that was deleted),
+   * instead of the broker confirming a message it dropped; the topology is declared again for the next try.
+   */
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: string | Uint8Array | null,
+    properties: AMQPProperties,
+    options: { mandatory?: boolean } = {},
+  ): Promise<void> {
     const ch = this.confirmChannel;
     if (!ch || ch.closed || !this.connection.connected) throw new Error(`RabbitMQ is not connected (${this.connection.address})`);
     const internals = ch as unknown as ConfirmInternals;
     const before = internals.confirmId;
-    const published = ch.basicPublish(exchange, routingKey, body, { deliveryMode: 2, ...properties });
+    const published = ch.basicPublish(exchange, routingKey, body, { deliveryMode: 2, ...properties }, options.mandatory ?? false);
     // The confirm id this publish registered (synchronously, before its first await), if it got that far.
     const tag = before !== undefined && internals.confirmId === before + 1 ? before : undefined;
     try {
@@ -105,6 +117,12 @@ export class Broker {
     } catch (error) {
       dropOrphanedConfirm(ch, tag);
       throw error;
+    }
+    // The broker sends basic.return before the confirm of the same publish, so it has been seen by now.
+    if (options.mandatory && this.returned.delete(returnKey(exchange, routingKey, properties.messageId))) {
+      const client = this.connection.current;
+      if (client) this.recover(client, `route to ${routingKey}`, "a mandatory publish was returned unroutable", async () => {});
+      throw new Error(`RabbitMQ had no queue for ${exchange || "(default exchange)"} → ${routingKey}; it will be declared again`);
     }
   }
 
@@ -139,6 +157,7 @@ export class Broker {
   private async openConfirmChannel(client: AMQPClient): Promise<void> {
     const confirm = await client.channel();
     await confirm.confirmSelect();
+    confirm.onReturn = (message) => this.returned.add(returnKey(message.exchange, message.routingKey, message.properties.messageId));
     // Called by amqp-client only when the broker closed the channel (or the connection ended).
     confirm.onerror = (reason) => {
       if (this.confirmChannel === confirm) this.confirmChannel = undefined;
@@ -197,6 +216,10 @@ export class Broker {
       }
     })();
   }
+}
+
+function returnKey(exchange: string, routingKey: string, messageId: string | undefined): string {
+  return `${exchange}\u0000${routingKey}\u0000${messageId ?? ""}`;
 }
 
 /** What amqp-client 4.1.1 keeps, unexported, about a confirm channel's publishes awaiting their confirm. */

@@ -45,6 +45,11 @@ export class BrokerConnection {
     return this.up && !!this.client && !this.client.closed;
   }
 
+  /** The live client, if connected. */
+  get current(): AMQPClient | undefined {
+    return this.connected ? this.client : undefined;
+  }
+
   /** Whether `client` is this connection's live client (not one that was lost or replaced since). */
   isCurrent(client: AMQPClient): boolean {
     return !this.stopped && this.client === client && !client.closed;

@@ -195,7 +195,8 @@ export class MessageConsumer {
   private async forward(message: AMQPMessage, exchange: string, routingKey: string, headers: Record<string, string | number>): Promise<void> {
     const properties: AMQPProperties = { ...message.properties, headers: { ...message.properties.headers, ...headers } };
     try {
-      await this.options.broker.publish(exchange, routingKey, message.body, properties);
+      // Mandatory: a retry queue or DLQ that was deleted must fail the forward, not swallow the message.
+      await this.options.broker.publish(exchange, routingKey, message.body, properties, { mandatory: true });
     } catch (error) {
       await message.nack(true).catch(() => {});
       throw error;

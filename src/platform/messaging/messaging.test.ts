@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { AMQPClient } from "@cloudamqp/amqp-client";
 import { Type as t } from "@sinclair/typebox";
 import { pgSchema, text, uuid } from "drizzle-orm/pg-core";
 import { count, eq, isNull } from "drizzle-orm";
@@ -194,6 +195,26 @@ describe("failing handlers", () => {
     expect(JSON.parse(parked[0]!.body).data.note).toBe(note);
     expect(String(parked[0]!.headers[DEAD_LETTER_REASON_HEADER])).toMatch(/handler failed after 3 attempts: Error: boom/);
     expect(attemptsByNote.get(note)).toBe(1 + RETRY_DELAYS.length);
+    expect(await effectsFor(note)).toBe(0);
+  });
+
+  test("when the retry queues were deleted while the consumer runs, then a failing message is not dropped: the queues are declared again and it is retried and parked", async () => {
+    const operator = new AMQPClient(TEST_AMQP_URL, undefined, null);
+    await operator.connect();
+    try {
+      for (const delay of RETRY_DELAYS) {
+        const ch = await operator.channel();
+        await ch.queueDelete(broker.names.retry("probe", delay));
+        await ch.close();
+      }
+    } finally {
+      await operator.close();
+    }
+    const note = `always-fails-unrouted-${crypto.randomUUID()}`;
+    await emit(note);
+    const parked = await eventually(() => drainQueue(broker.names.dlq("probe")), { accept: (m) => m.length > 0, what: "the parked message" });
+    expect(JSON.parse(parked[0]!.body).data.note).toBe(note);
+    expect(String(parked[0]!.headers[DEAD_LETTER_REASON_HEADER])).toMatch(/handler failed after 3 attempts: Error: boom/);
     expect(await effectsFor(note)).toBe(0);
   });
 
