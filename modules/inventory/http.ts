@@ -2,6 +2,7 @@ import { Elysia, status, t, type Static } from "elysia";
 import type { Database } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
+import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import type { Outbox } from "../../src/platform/messaging/outbox.ts";
@@ -15,8 +16,8 @@ import type { ProductRepository, ProductRow } from "./infrastructure/product-rep
 
 const CURRENCY_PATTERN = "^[A-Z]{3}$";
 const Currency = t.String({ pattern: CURRENCY_PATTERN, description: "ISO 4217 code", examples: ["EUR"] });
-const PriceCents = t.Integer({ minimum: 0, maximum: MAX_UNITS, description: "price in minor units (cents)" });
-const Units = t.Integer({ minimum: 0, maximum: MAX_UNITS });
+const PriceCents = JsonInteger({ minimum: 0, maximum: MAX_UNITS, description: "price in minor units (cents)" });
+const Units = JsonInteger({ minimum: 0, maximum: MAX_UNITS });
 
 const CatalogItem = t.Object({ sku: Sku, name: t.String(), priceCents: PriceCents, currency: Currency, available: Units });
 
@@ -34,14 +35,14 @@ const ProductDetail = t.Object({
   onHand: Units,
   reserved: Units,
   available: Units,
-  version: t.Integer({ minimum: 1 }),
+  version: JsonInteger({ minimum: 1 }),
   updatedAt: t.String({ format: "date-time" }),
 });
 
 const DEFAULT_PAGE_SIZE = 20;
 
 const ListQuery = t.Object({
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
+  limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
   cursor: t.Optional(t.String({ minLength: 1, maxLength: 200, description: "`nextCursor` of the previous page" })),
 });
 
@@ -52,11 +53,11 @@ const ProductBody = t.Object({
   priceCents: PriceCents,
   currency: t.Optional(t.String({ pattern: CURRENCY_PATTERN, default: "EUR", description: "ISO 4217 code" })),
   active: t.Optional(t.Boolean({ default: true })),
-  stock: t.Optional(t.Integer({ minimum: 0, maximum: MAX_UNITS, description: "on-hand units when creating; ignored on update" })),
+  stock: t.Optional(JsonInteger({ minimum: 0, maximum: MAX_UNITS, description: "on-hand units when creating; ignored on update" })),
 });
 
 const StockBody = t.Object({
-  delta: t.Integer({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: "units to add (negative: remove); not 0" }),
+  delta: JsonInteger({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: "units to add (negative: remove); not 0" }),
 });
 
 export interface InventoryRoutesDeps {
