@@ -72,13 +72,13 @@ describe("PUT /products/:sku", () => {
     expect(row?.envelope).toMatchObject({ name: "inventory.product-upserted", source: "inventory", correlationId });
   });
 
-  test("when an admin puts an existing sku, then it is updated (200), its stock is kept and the change announced", async () => {
+  test("when an admin puts an existing sku, then it is updated (200), its stock and currency are kept and the change announced", async () => {
     const sku = newSku();
-    await call("PUT", `/products/${sku}`, { token: adminToken, body: { name: "Mug", priceCents: 1000, stock: 5 } });
+    await call("PUT", `/products/${sku}`, { token: adminToken, body: { name: "Mug", priceCents: 1000, currency: "USD", stock: 5 } });
 
     const response = await call("PUT", `/products/${sku}`, {
       token: adminToken,
-      body: { name: "Big mug", priceCents: 1500, currency: "USD", active: false, stock: 99 },
+      body: { name: "Big mug", priceCents: 1500, active: false, stock: 99 },
     });
 
     expect(response.status).toBe(200);

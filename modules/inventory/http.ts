@@ -9,7 +9,7 @@ import type { Outbox } from "../../src/platform/messaging/outbox.ts";
 import { adjustStock } from "./application/adjust-stock.ts";
 import { getProduct } from "./application/get-product.ts";
 import { listProducts } from "./application/list-products.ts";
-import { upsertProduct } from "./application/upsert-product.ts";
+import { DEFAULT_CURRENCY, upsertProduct } from "./application/upsert-product.ts";
 import { Sku } from "./contract.ts";
 import { availableStock, MAX_UNITS } from "./domain/stock.ts";
 import type { ProductRepository, ProductRow } from "./infrastructure/product-repository.ts";
@@ -48,11 +48,19 @@ const ListQuery = t.Object({
 
 const SkuParams = t.Object({ sku: Sku });
 
+// No `default`s: Elysia would write them into the body, and an update could not tell "left out" from "given".
 const ProductBody = t.Object({
   name: t.String({ minLength: 1, maxLength: 200, pattern: "\\S" }),
   priceCents: PriceCents,
-  currency: t.Optional(t.String({ pattern: CURRENCY_PATTERN, default: "EUR", description: "ISO 4217 code" })),
-  active: t.Optional(t.Boolean({ default: true })),
+  currency: t.Optional(
+    t.String({
+      pattern: CURRENCY_PATTERN,
+      description:
+        `ISO 4217 code; ${DEFAULT_CURRENCY} when creating without one. An existing product keeps its currency: leave it out ` +
+        "(or send the current one); another one is 409 `INVENTORY.CURRENCY_CHANGE`",
+    }),
+  ),
+  active: t.Optional(t.Boolean({ description: "false retires the product; true when creating without it; left out on update: unchanged" })),
   stock: t.Optional(JsonInteger({ minimum: 0, maximum: MAX_UNITS, description: "on-hand units when creating; ignored on update" })),
 });
 
@@ -95,7 +103,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
         async ({ params, body, correlationId }) => {
           const { product, created } = await upsertProduct(
             deps,
-            { sku: params.sku, name: body.name, priceCents: body.priceCents, currency: body.currency ?? "EUR", active: body.active ?? true, stock: body.stock },
+            { sku: params.sku, name: body.name, priceCents: body.priceCents, currency: body.currency, active: body.active, stock: body.stock },
             { correlationId },
           );
           return created ? status(201, productDetail(product)) : status(200, productDetail(product));
@@ -104,8 +112,15 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
           transform: adminOnly,
           params: SkuParams,
           body: ProductBody,
-          response: { 200: ProductDetail, 201: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 422: ProblemSchema },
-          detail: { summary: "Create (201) or update (200) a product (admin)", security: bearerSecurity },
+          response: { 200: ProductDetail, 201: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+          detail: {
+            summary: "Create (201) or update (200) a product (admin)",
+            description:
+              "`name` and `priceCents` are always required. What the body leaves out is kept: an update without `active` " +
+              `leaves the product active or retired as it was, and never changes its currency; a new product gets ${DEFAULT_CURRENCY}, ` +
+              "active, and `stock` units (default 0). A `currency` other than the product's is 409 `INVENTORY.CURRENCY_CHANGE`.",
+            security: bearerSecurity,
+          },
         },
       )
       .post(
