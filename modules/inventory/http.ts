@@ -19,13 +19,14 @@ const Currency = t.String({ pattern: CURRENCY_PATTERN, description: "ISO 4217 co
 const PriceCents = JsonInteger({ minimum: 0, maximum: MAX_UNITS, description: "price in minor units (cents)" });
 const Units = JsonInteger({ minimum: 0, maximum: MAX_UNITS });
 
-const CatalogItem = t.Object({ sku: Sku, name: t.String(), priceCents: PriceCents, currency: Currency, available: Units });
-
-const ProductList = t.Object({
-  items: t.Array(CatalogItem),
-  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last page" }),
+const Availability = t.Union([t.Literal("in-stock"), t.Literal("out-of-stock")], {
+  description: "in-stock when at least one unit can be ordered; the storefront is not told how many",
 });
 
+/** What the storefront (anyone but an admin) sees of an active product. */
+const StorefrontProduct = t.Object({ sku: Sku, name: t.String(), priceCents: PriceCents, currency: Currency, availability: Availability });
+
+/** What an admin sees of any product, retired or not. */
 const ProductDetail = t.Object({
   sku: Sku,
   name: t.String(),
@@ -37,6 +38,15 @@ const ProductDetail = t.Object({
   available: Units,
   version: JsonInteger({ minimum: 1 }),
   updatedAt: t.String({ format: "date-time" }),
+});
+
+const ProductView = t.Union([ProductDetail, StorefrontProduct], {
+  description: "an admin sees every product with its stock; anyone else sees active products with `availability` only",
+});
+
+const ProductList = t.Object({
+  items: t.Array(ProductView),
+  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last page" }),
 });
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -83,21 +93,41 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
       .use(authPlugin(deps.authSecret))
       .get(
         "/products",
-        async ({ query }) => {
-          const page = await listProducts(deps, { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor });
-          return { items: page.items.map(catalogItem), nextCursor: page.nextCursor };
+        async ({ query, principal }) => {
+          const admin = isAdmin(principal);
+          const page = await listProducts(deps, { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor, includeRetired: admin });
+          const items = admin ? page.items.map(productDetail) : page.items.map(storefrontProduct);
+          return { items, nextCursor: page.nextCursor };
         },
         {
           query: ListQuery,
-          response: { 200: ProductList, 422: ProblemSchema },
-          detail: { summary: "List active products (keyset pagination by sku)" },
+          response: { 200: ProductList, 401: ProblemSchema, 422: ProblemSchema },
+          detail: {
+            summary: "List products (keyset pagination by sku)",
+            description:
+              "Anyone: the active products with `availability` (in-stock / out-of-stock). An admin: every product, retired ones " +
+              "included, with on-hand, reserved and available stock.",
+          },
         },
       )
-      .get("/products/:sku", async ({ params }) => productDetail(await getProduct(deps, params.sku)), {
-        params: SkuParams,
-        response: { 200: ProductDetail, 404: ProblemSchema, 422: ProblemSchema },
-        detail: { summary: "One product with its stock" },
-      })
+      .get(
+        "/products/:sku",
+        async ({ params, principal }) => {
+          const admin = isAdmin(principal);
+          const product = await getProduct(deps, params.sku, { includeRetired: admin });
+          return admin ? productDetail(product) : storefrontProduct(product);
+        },
+        {
+          params: SkuParams,
+          response: { 200: ProductView, 401: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },
+          detail: {
+            summary: "One product",
+            description:
+              "Anyone: an active product with `availability`; a retired one is 404 like an unknown sku. An admin: any product " +
+              "with on-hand, reserved and available stock.",
+          },
+        },
+      )
       .put(
         "/products/:sku",
         async ({ params, body, correlationId }) => {
@@ -145,8 +175,18 @@ function adminOnly({ principal }: { principal: Principal | null }): void {
   requireAdmin(principal);
 }
 
-function catalogItem(product: ProductRow): Static<typeof CatalogItem> {
-  return { sku: product.sku, name: product.name, priceCents: product.priceCents, currency: product.currency, available: availableStock(product) };
+function isAdmin(principal: Principal | null): boolean {
+  return principal?.role === "admin";
+}
+
+function storefrontProduct(product: ProductRow): Static<typeof StorefrontProduct> {
+  return {
+    sku: product.sku,
+    name: product.name,
+    priceCents: product.priceCents,
+    currency: product.currency,
+    availability: availableStock(product) > 0 ? "in-stock" : "out-of-stock",
+  };
 }
 
 function productDetail(product: ProductRow): Static<typeof ProductDetail> {

@@ -32,13 +32,13 @@ export const productRepository = {
     return row;
   },
 
-  /** Active products after `afterSku` (keyset), in sku order. */
-  async listActive(db: Executor, page: { afterSku?: string; limit: number }): Promise<ProductRow[]> {
+  /** Products after `afterSku` (keyset), in sku order: the active ones, or retired ones too. */
+  async list(db: Executor, page: { afterSku?: string; limit: number; includeRetired: boolean }): Promise<ProductRow[]> {
     const after = page.afterSku === undefined ? undefined : gt(products.sku, page.afterSku);
     return db
       .select()
       .from(products)
-      .where(and(eq(products.active, true), after))
+      .where(and(page.includeRetired ? undefined : eq(products.active, true), after))
       .orderBy(asc(products.sku))
       .limit(page.limit);
   },
