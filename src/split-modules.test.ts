@@ -72,7 +72,7 @@ async function runScenario(at: Topology): Promise<Outcome> {
     expect(mails.items.every((m) => m.to === alice.email)).toBe(true);
     return { status: order.status, reserved: await reserveProbe(), mails: mails.items.map((m) => m.template) };
   };
-  const reserved = async () => ((await (await httpRequest(at.inventory, `/products/${sku}`)).json()) as { reserved: number }).reserved;
+  const reserved = async () => ((await (await httpRequest(at.inventory, `/products/${sku}`, { as: admin })).json()) as { reserved: number }).reserved;
 
   const acceptedId = await place(1);
   const accepted = await settle(acceptedId, reserved);

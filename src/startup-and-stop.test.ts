@@ -141,7 +141,7 @@ describe("starting before the dependencies", () => {
 
       proxy.restore();
       await eventually(() => statusOf(shop, second), { accept: (s) => s === "confirmed", timeoutMs: 30_000, what: "the order placed during the outage" });
-      const product = (await (await httpRequest(shop.baseUrl, `/products/${sku}`)).json()) as { reserved: number };
+      const product = (await (await httpRequest(shop.baseUrl, `/products/${sku}`, { as: admin })).json()) as { reserved: number };
       expect(product.reserved).toBe(2);
       expect(await shop.stop()).toBe(0);
     },

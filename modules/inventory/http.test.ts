@@ -72,13 +72,13 @@ describe("PUT /products/:sku", () => {
     expect(row?.envelope).toMatchObject({ name: "inventory.product-upserted", source: "inventory", correlationId });
   });
 
-  test("when an admin puts an existing sku, then it is updated (200), its stock is kept and the change announced", async () => {
+  test("when an admin puts an existing sku, then it is updated (200), its stock and currency are kept and the change announced", async () => {
     const sku = newSku();
-    await call("PUT", `/products/${sku}`, { token: adminToken, body: { name: "Mug", priceCents: 1000, stock: 5 } });
+    await call("PUT", `/products/${sku}`, { token: adminToken, body: { name: "Mug", priceCents: 1000, currency: "USD", stock: 5 } });
 
     const response = await call("PUT", `/products/${sku}`, {
       token: adminToken,
-      body: { name: "Big mug", priceCents: 1500, currency: "USD", active: false, stock: 99 },
+      body: { name: "Big mug", priceCents: 1500, active: false, stock: 99 },
     });
 
     expect(response.status).toBe(200);
@@ -123,13 +123,42 @@ describe("PUT /products/:sku", () => {
 });
 
 describe("GET /products/:sku", () => {
-  test("when the product exists, then anyone sees it with on-hand, reserved and available stock", async () => {
+  test("when an admin asks, then the product comes with on-hand, reserved and available stock", async () => {
     const sku = await givenProduct(inventory, { onHand: 10, reserved: 3, priceCents: 2500 });
 
-    const response = await call("GET", `/products/${sku}`);
+    const response = await call("GET", `/products/${sku}`, { token: adminToken });
 
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ sku, priceCents: 2500, currency: "EUR", onHand: 10, reserved: 3, available: 7, active: true });
+  });
+
+  test("when anyone else asks, then they see name, price and whether it is in stock, never how many", async () => {
+    const inStock = await givenProduct(inventory, { onHand: 10, reserved: 3, priceCents: 2500 });
+    const soldOut = await givenProduct(inventory, { onHand: 4, reserved: 4 });
+
+    for (const token of [undefined, customerToken]) {
+      const inStockResponse = await call("GET", `/products/${inStock}`, { token });
+      const soldOutResponse = await call("GET", `/products/${soldOut}`, { token });
+
+      expect(inStockResponse.status).toBe(200);
+      expect(await inStockResponse.json()).toEqual({ sku: inStock, name: `Product ${inStock}`, priceCents: 2500, currency: "EUR", availability: "in-stock" });
+      expect(await soldOutResponse.json()).toEqual({ sku: soldOut, name: `Product ${soldOut}`, priceCents: 1000, currency: "EUR", availability: "out-of-stock" });
+    }
+  });
+
+  test("when the product is retired, then anyone but an admin gets the same 404 as for an unknown sku; an admin sees it", async () => {
+    const sku = await givenProduct(inventory, { onHand: 5, active: false });
+
+    const anonymous = await call("GET", `/products/${sku}`);
+    const customer = await call("GET", `/products/${sku}`, { token: customerToken });
+    const asAdmin = await call("GET", `/products/${sku}`, { token: adminToken });
+
+    for (const response of [anonymous, customer]) {
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ status: 404, code: "INVENTORY.PRODUCT_NOT_FOUND", detail: `No product has sku ${sku}.` });
+    }
+    expect(asAdmin.status).toBe(200);
+    expect(await asAdmin.json()).toMatchObject({ sku, active: false, onHand: 5, reserved: 0, available: 5 });
   });
 
   test("when the sku is unknown, then 404 problem; when it is malformed, then 422", async () => {
@@ -165,7 +194,7 @@ describe("POST /products/:sku/stock", () => {
 
     expect(response.status).toBe(409);
     expect(await response.json()).toMatchObject({ code: "INVENTORY.STOCK_BELOW_RESERVED", onHand: 10, reserved: 6, available: 4, minimumDelta: -4 });
-    expect(await (await call("GET", `/products/${sku}`)).json()).toMatchObject({ onHand: 10, reserved: 6 });
+    expect(await (await call("GET", `/products/${sku}`, { token: adminToken })).json()).toMatchObject({ onHand: 10, reserved: 6 });
     expect((await emitted(inventory, ProductUpserted)).filter((e) => e.sku === sku)).toEqual([]);
   });
 
@@ -238,13 +267,37 @@ describe("GET /products", () => {
     expect(second.items.every((item) => item.sku > firstSkus.at(-1)!)).toBe(true);
   });
 
-  test("when listing, then items carry sku, name, price, currency and available stock only", async () => {
+  test("when anyone but an admin lists, then items carry sku, name, price, currency and whether they are in stock only", async () => {
     const sku = await givenProduct(inventory, { onHand: 9, reserved: 2, priceCents: 777, sku: newSku("AAA") });
+    const soldOut = await givenProduct(inventory, { onHand: 2, reserved: 2, priceCents: 5, sku: newSku("AAA") });
 
-    const response = await call("GET", "/products?limit=100");
-    const page = (await response.json()) as { items: Record<string, unknown>[] };
+    for (const token of [undefined, customerToken]) {
+      const response = await call("GET", "/products?limit=100", { token });
+      const page = (await response.json()) as { items: Record<string, unknown>[] };
 
-    expect(page.items.find((item) => item.sku === sku)).toEqual({ sku, name: `Product ${sku}`, priceCents: 777, currency: "EUR", available: 7 });
+      expect(page.items.find((item) => item.sku === sku)).toEqual({ sku, name: `Product ${sku}`, priceCents: 777, currency: "EUR", availability: "in-stock" });
+      expect(page.items.find((item) => item.sku === soldOut)).toEqual({ sku: soldOut, name: `Product ${soldOut}`, priceCents: 5, currency: "EUR", availability: "out-of-stock" });
+    }
+  });
+
+  test("when an admin walks every page, then every product appears once, retired ones included, with its stock", async () => {
+    const active = await givenProduct(inventory, { onHand: 9, reserved: 2, sku: newSku("ADM") });
+    const retired = await givenProduct(inventory, { onHand: 3, active: false, sku: newSku("ADM") });
+
+    const seen: Record<string, unknown>[] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await call("GET", `/products?limit=7${cursor ? `&cursor=${cursor}` : ""}`, { token: adminToken });
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { items: Record<string, unknown>[]; nextCursor: string | null };
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+
+    const all = await inventory.database.db.select({ sku: products.sku }).from(products).orderBy(asc(products.sku));
+    expect(seen.map((item) => item.sku)).toEqual(all.map((row) => row.sku));
+    expect(seen.find((item) => item.sku === active)).toMatchObject({ active: true, onHand: 9, reserved: 2, available: 7 });
+    expect(seen.find((item) => item.sku === retired)).toMatchObject({ active: false, onHand: 3, reserved: 0, available: 3 });
   });
 
   test("when limit is out of 1..100 or the cursor was not handed out, then 422", async () => {

@@ -2,29 +2,31 @@ import { Elysia, status, t, type Static } from "elysia";
 import type { Database } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
+import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import type { Outbox } from "../../src/platform/messaging/outbox.ts";
 import { adjustStock } from "./application/adjust-stock.ts";
 import { getProduct } from "./application/get-product.ts";
 import { listProducts } from "./application/list-products.ts";
-import { upsertProduct } from "./application/upsert-product.ts";
+import { DEFAULT_CURRENCY, upsertProduct } from "./application/upsert-product.ts";
 import { Sku } from "./contract.ts";
 import { availableStock, MAX_UNITS } from "./domain/stock.ts";
 import type { ProductRepository, ProductRow } from "./infrastructure/product-repository.ts";
 
 const CURRENCY_PATTERN = "^[A-Z]{3}$";
 const Currency = t.String({ pattern: CURRENCY_PATTERN, description: "ISO 4217 code", examples: ["EUR"] });
-const PriceCents = t.Integer({ minimum: 0, maximum: MAX_UNITS, description: "price in minor units (cents)" });
-const Units = t.Integer({ minimum: 0, maximum: MAX_UNITS });
+const PriceCents = JsonInteger({ minimum: 0, maximum: MAX_UNITS, description: "price in minor units (cents)" });
+const Units = JsonInteger({ minimum: 0, maximum: MAX_UNITS });
 
-const CatalogItem = t.Object({ sku: Sku, name: t.String(), priceCents: PriceCents, currency: Currency, available: Units });
-
-const ProductList = t.Object({
-  items: t.Array(CatalogItem),
-  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last page" }),
+const Availability = t.Union([t.Literal("in-stock"), t.Literal("out-of-stock")], {
+  description: "in-stock when at least one unit can be ordered; the storefront is not told how many",
 });
 
+/** What the storefront (anyone but an admin) sees of an active product. */
+const StorefrontProduct = t.Object({ sku: Sku, name: t.String(), priceCents: PriceCents, currency: Currency, availability: Availability });
+
+/** What an admin sees of any product, retired or not. */
 const ProductDetail = t.Object({
   sku: Sku,
   name: t.String(),
@@ -34,29 +36,46 @@ const ProductDetail = t.Object({
   onHand: Units,
   reserved: Units,
   available: Units,
-  version: t.Integer({ minimum: 1 }),
+  version: JsonInteger({ minimum: 1 }),
   updatedAt: t.String({ format: "date-time" }),
+});
+
+const ProductView = t.Union([ProductDetail, StorefrontProduct], {
+  description: "an admin sees every product with its stock; anyone else sees active products with `availability` only",
+});
+
+const ProductList = t.Object({
+  items: t.Array(ProductView),
+  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last page" }),
 });
 
 const DEFAULT_PAGE_SIZE = 20;
 
 const ListQuery = t.Object({
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
+  limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
   cursor: t.Optional(t.String({ minLength: 1, maxLength: 200, description: "`nextCursor` of the previous page" })),
 });
 
 const SkuParams = t.Object({ sku: Sku });
 
+// No `default`s: Elysia would write them into the body, and an update could not tell "left out" from "given".
 const ProductBody = t.Object({
   name: t.String({ minLength: 1, maxLength: 200, pattern: "\\S" }),
   priceCents: PriceCents,
-  currency: t.Optional(t.String({ pattern: CURRENCY_PATTERN, default: "EUR", description: "ISO 4217 code" })),
-  active: t.Optional(t.Boolean({ default: true })),
-  stock: t.Optional(t.Integer({ minimum: 0, maximum: MAX_UNITS, description: "on-hand units when creating; ignored on update" })),
+  currency: t.Optional(
+    t.String({
+      pattern: CURRENCY_PATTERN,
+      description:
+        `ISO 4217 code; ${DEFAULT_CURRENCY} when creating without one. An existing product keeps its currency: leave it out ` +
+        "(or send the current one); another one is 409 `INVENTORY.CURRENCY_CHANGE`",
+    }),
+  ),
+  active: t.Optional(t.Boolean({ description: "false retires the product; true when creating without it; left out on update: unchanged" })),
+  stock: t.Optional(JsonInteger({ minimum: 0, maximum: MAX_UNITS, description: "on-hand units when creating; ignored on update" })),
 });
 
 const StockBody = t.Object({
-  delta: t.Integer({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: "units to add (negative: remove); not 0" }),
+  delta: JsonInteger({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: "units to add (negative: remove); not 0" }),
 });
 
 export interface InventoryRoutesDeps {
@@ -74,27 +93,47 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
       .use(authPlugin(deps.authSecret))
       .get(
         "/products",
-        async ({ query }) => {
-          const page = await listProducts(deps, { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor });
-          return { items: page.items.map(catalogItem), nextCursor: page.nextCursor };
+        async ({ query, principal }) => {
+          const admin = isAdmin(principal);
+          const page = await listProducts(deps, { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor, includeRetired: admin });
+          const items = admin ? page.items.map(productDetail) : page.items.map(storefrontProduct);
+          return { items, nextCursor: page.nextCursor };
         },
         {
           query: ListQuery,
-          response: { 200: ProductList, 422: ProblemSchema },
-          detail: { summary: "List active products (keyset pagination by sku)" },
+          response: { 200: ProductList, 401: ProblemSchema, 422: ProblemSchema },
+          detail: {
+            summary: "List products (keyset pagination by sku)",
+            description:
+              "Anyone: the active products with `availability` (in-stock / out-of-stock). An admin: every product, retired ones " +
+              "included, with on-hand, reserved and available stock.",
+          },
         },
       )
-      .get("/products/:sku", async ({ params }) => productDetail(await getProduct(deps, params.sku)), {
-        params: SkuParams,
-        response: { 200: ProductDetail, 404: ProblemSchema, 422: ProblemSchema },
-        detail: { summary: "One product with its stock" },
-      })
+      .get(
+        "/products/:sku",
+        async ({ params, principal }) => {
+          const admin = isAdmin(principal);
+          const product = await getProduct(deps, params.sku, { includeRetired: admin });
+          return admin ? productDetail(product) : storefrontProduct(product);
+        },
+        {
+          params: SkuParams,
+          response: { 200: ProductView, 401: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },
+          detail: {
+            summary: "One product",
+            description:
+              "Anyone: an active product with `availability`; a retired one is 404 like an unknown sku. An admin: any product " +
+              "with on-hand, reserved and available stock.",
+          },
+        },
+      )
       .put(
         "/products/:sku",
         async ({ params, body, correlationId }) => {
           const { product, created } = await upsertProduct(
             deps,
-            { sku: params.sku, name: body.name, priceCents: body.priceCents, currency: body.currency ?? "EUR", active: body.active ?? true, stock: body.stock },
+            { sku: params.sku, name: body.name, priceCents: body.priceCents, currency: body.currency, active: body.active, stock: body.stock },
             { correlationId },
           );
           return created ? status(201, productDetail(product)) : status(200, productDetail(product));
@@ -103,8 +142,15 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
           transform: adminOnly,
           params: SkuParams,
           body: ProductBody,
-          response: { 200: ProductDetail, 201: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 422: ProblemSchema },
-          detail: { summary: "Create (201) or update (200) a product (admin)", security: bearerSecurity },
+          response: { 200: ProductDetail, 201: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+          detail: {
+            summary: "Create (201) or update (200) a product (admin)",
+            description:
+              "`name` and `priceCents` are always required. What the body leaves out is kept: an update without `active` " +
+              `leaves the product active or retired as it was, and never changes its currency; a new product gets ${DEFAULT_CURRENCY}, ` +
+              "active, and `stock` units (default 0). A `currency` other than the product's is 409 `INVENTORY.CURRENCY_CHANGE`.",
+            security: bearerSecurity,
+          },
         },
       )
       .post(
@@ -129,8 +175,18 @@ function adminOnly({ principal }: { principal: Principal | null }): void {
   requireAdmin(principal);
 }
 
-function catalogItem(product: ProductRow): Static<typeof CatalogItem> {
-  return { sku: product.sku, name: product.name, priceCents: product.priceCents, currency: product.currency, available: availableStock(product) };
+function isAdmin(principal: Principal | null): boolean {
+  return principal?.role === "admin";
+}
+
+function storefrontProduct(product: ProductRow): Static<typeof StorefrontProduct> {
+  return {
+    sku: product.sku,
+    name: product.name,
+    priceCents: product.priceCents,
+    currency: product.currency,
+    availability: availableStock(product) > 0 ? "in-stock" : "out-of-stock",
+  };
 }
 
 function productDetail(product: ProductRow): Static<typeof ProductDetail> {

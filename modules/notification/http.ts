@@ -2,6 +2,7 @@ import { Elysia, t } from "elysia";
 import type { Executor } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
+import { QueryInteger } from "../../src/platform/http/integer-schemas.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { listNotifications, NotificationPageSchema } from "./application/list-notifications.ts";
 import type { NotificationRepository } from "./infrastructure/notification-repository.ts";
@@ -22,7 +23,7 @@ export function notificationRoutes(deps: NotificationRoutesDependencies) {
       .get("/notifications", ({ query }) => listNotifications(deps.db, deps.repository, { ...query, limit: query.limit ?? 50 }), {
         query: t.Object({
           orderId: t.Optional(t.String({ format: "uuid", description: "only the e-mails of this order" })),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 50 })),
+          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100, default: 50 })),
           cursor: t.Optional(t.String({ format: "uuid", description: "nextCursor of the previous page" })),
         }),
         response: { 200: NotificationPageSchema, 401: ProblemSchema, 403: ProblemSchema, 422: ProblemSchema },

@@ -3,6 +3,7 @@ import { Elysia, t, type Static } from "elysia";
 import type { Executor } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin, requireUser, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
+import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
 import { UnprocessableError } from "../../src/platform/http/errors.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
@@ -43,7 +44,7 @@ const PlaceOrderBody = t.Object({
   items: t.Array(
     t.Object({
       sku: t.String({ minLength: 1, maxLength: MAX_SKU_LENGTH }),
-      quantity: t.Integer({ minimum: MIN_LINE_QUANTITY, maximum: MAX_LINE_QUANTITY }),
+      quantity: JsonInteger({ minimum: MIN_LINE_QUANTITY, maximum: MAX_LINE_QUANTITY }),
     }),
     { minItems: 1, maxItems: MAX_ORDER_LINES, description: "one entry per sku; prices come from the catalog" },
   ),
@@ -71,9 +72,9 @@ const CancelBody = t.Optional(
 const OrderItemBody = t.Object({
   sku: t.String(),
   name: t.String(),
-  quantity: t.Integer(),
-  unitPriceCents: t.Integer({ description: "price per unit when the order was placed, in minor units" }),
-  lineTotalCents: t.Integer(),
+  quantity: JsonInteger(),
+  unitPriceCents: JsonInteger({ description: "price per unit when the order was placed, in minor units" }),
+  lineTotalCents: JsonInteger(),
 });
 
 const OrderFields = {
@@ -82,11 +83,11 @@ const OrderFields = {
   statusReason: t.Union([t.String(), t.Null()], { description: "why it was rejected or cancelled" }),
   customerId: t.String(),
   items: t.Array(OrderItemBody),
-  totalCents: t.Integer({ description: "sum of the line totals, in minor units of `currency`" }),
+  totalCents: JsonInteger({ description: "sum of the line totals, in minor units of `currency`" }),
   currency: t.String({ description: "ISO 4217 code" }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-  version: t.Integer({ description: "grows by one on every status change" }),
+  version: JsonInteger({ description: "grows by one on every status change" }),
 };
 
 const OrderBody = t.Object({
@@ -106,7 +107,7 @@ const OrderIdParams = t.Object({ id: t.String({ format: "uuid" }) });
 
 const ListQuery = t.Object({
   status: t.Optional(Status),
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
+  limit: t.Optional(QueryInteger({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
   cursor: t.Optional(t.String({ minLength: 1, maxLength: 512, description: "the previous page's nextCursor" })),
 });
 

@@ -97,10 +97,9 @@ async function assertNoWrites<T>(arbitrary: fc.Arbitrary<T>, check: (input: T) =
   await expectNothingWritten(sql, before);
 }
 
-/** Elysia's t.Integer takes a number or a non-empty numeric string (coerced with unary +). */
+/** An integer field of a JSON body takes a JSON number without a fraction, never a string (not even "2"). */
 function integerLike(value: unknown): number | undefined {
-  const number = typeof value === "number" ? value : typeof value === "string" && value !== "" ? +value : Number.NaN;
-  return Number.isInteger(number) ? number : undefined;
+  return typeof value === "number" && Number.isInteger(value) ? value : undefined;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);

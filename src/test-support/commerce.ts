@@ -94,8 +94,9 @@ export function commerce(shop: TestShop) {
       });
     },
 
+    /** GET /products/:sku as admin: the product with its stock, retired or not. */
     async product(sku: string): Promise<ProductView> {
-      const res = await shop.request(`/products/${sku}`);
+      const res = await shop.request(`/products/${sku}`, { as: admin });
       expect(res.status).toBe(200);
       return json<ProductView>(res);
     },

@@ -7,10 +7,13 @@ export interface GetProductDeps {
   products: ProductRepository;
 }
 
-/** One product with its stock, active or not; NotFoundError `INVENTORY.PRODUCT_NOT_FOUND` when unknown. */
-export async function getProduct(deps: GetProductDeps, sku: string): Promise<ProductRow> {
+/**
+ * One product with its stock; NotFoundError `INVENTORY.PRODUCT_NOT_FOUND` when unknown, and for a retired product
+ * unless `includeRetired` (an admin's view): the storefront cannot tell a retired sku from one that never existed.
+ */
+export async function getProduct(deps: GetProductDeps, sku: string, options: { includeRetired: boolean }): Promise<ProductRow> {
   const product = await deps.products.find(deps.db, sku);
-  if (!product) throw productNotFound(sku);
+  if (!product || (!product.active && !options.includeRetired)) throw productNotFound(sku);
   return product;
 }
 

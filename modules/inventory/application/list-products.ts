@@ -16,13 +16,16 @@ export interface ProductPage {
 }
 
 /**
- * One page of the active catalog in sku order. Keyset paging (after the last sku seen) rather than offsets:
+ * One page of the catalog in sku order: the active products, or (for an admin) the retired ones too. Keyset paging (after the last sku seen) rather than offsets:
  * products added or retired between two pages shift nothing, so no product is skipped or shown twice.
  */
-export async function listProducts(deps: ListProductsDeps, page: { limit: number; cursor?: string }): Promise<ProductPage> {
+export async function listProducts(
+  deps: ListProductsDeps,
+  page: { limit: number; cursor?: string; includeRetired: boolean },
+): Promise<ProductPage> {
   const afterSku = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
   // One extra row tells whether another page exists without a count query.
-  const rows = await deps.products.listActive(deps.db, { afterSku, limit: page.limit + 1 });
+  const rows = await deps.products.list(deps.db, { afterSku, limit: page.limit + 1, includeRetired: page.includeRetired });
   const items = rows.slice(0, page.limit);
   const last = items.at(-1);
   return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.sku) : null };

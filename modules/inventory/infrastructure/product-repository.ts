@@ -13,6 +13,15 @@ export interface CatalogFields {
   active: boolean;
 }
 
+/** What PUT /products/:sku sets on a product: name and price always, currency and active only when given. */
+export interface CatalogChange {
+  sku: string;
+  name: string;
+  priceCents: number;
+  currency?: string;
+  active?: boolean;
+}
+
 /**
  * Postgres access to `inventory.products`. Every stock change is a single conditional UPDATE: the row lock it
  * takes and the condition it re-checks after waiting for that lock are what make overselling impossible.
@@ -23,36 +32,45 @@ export const productRepository = {
     return row;
   },
 
-  /** Active products after `afterSku` (keyset), in sku order. */
-  async listActive(db: Executor, page: { afterSku?: string; limit: number }): Promise<ProductRow[]> {
+  /** Products after `afterSku` (keyset), in sku order: the active ones, or retired ones too. */
+  async list(db: Executor, page: { afterSku?: string; limit: number; includeRetired: boolean }): Promise<ProductRow[]> {
     const after = page.afterSku === undefined ? undefined : gt(products.sku, page.afterSku);
     return db
       .select()
       .from(products)
-      .where(and(eq(products.active, true), after))
+      .where(and(page.includeRetired ? undefined : eq(products.active, true), after))
       .orderBy(asc(products.sku))
       .limit(page.limit);
   },
 
-  /** Creates the product with `initialOnHand` units, or replaces its catalog fields (stock untouched). */
-  async upsert(db: Executor, fields: CatalogFields, initialOnHand: number): Promise<{ product: ProductRow; created: boolean }> {
+  /**
+   * Creates the product from `creation`'s values, or changes an existing one's name and price (and `active` when
+   * given) and nothing else: stock and currency are never touched. When `change.currency` is given and differs
+   * from the stored one, nothing is written and the answer is undefined (the row stays locked until the
+   * transaction ends, so the caller can read what it holds).
+   */
+  async upsert(
+    db: Executor,
+    change: CatalogChange,
+    creation: { currency: string; active: boolean; onHand: number },
+  ): Promise<{ product: ProductRow; created: boolean } | undefined> {
     const [row] = await db
       .insert(products)
-      .values({ ...fields, onHand: initialOnHand })
+      .values({ sku: change.sku, name: change.name, priceCents: change.priceCents, ...creation })
       .onConflictDoUpdate({
         target: products.sku,
         set: {
-          name: fields.name,
-          priceCents: fields.priceCents,
-          currency: fields.currency,
-          active: fields.active,
+          name: change.name,
+          priceCents: change.priceCents,
+          active: change.active ?? sql`${products.active}`,
           version: sql`${products.version} + 1`,
           updatedAt: sql`now()`,
         },
+        setWhere: change.currency === undefined ? undefined : eq(products.currency, change.currency),
       })
       // xmax is 0 only on a freshly inserted row version: the one way to tell insert from update in one statement.
       .returning({ ...getTableColumns(products), created: sql<boolean>`(xmax = 0)` });
-    if (!row) throw new Error(`upsert of product ${fields.sku} returned no row`);
+    if (!row) return undefined;
     const { created, ...product } = row;
     return { product, created };
   },

@@ -55,7 +55,7 @@ function describeUnion(raw: RawValueError): string {
   if (members.length > 0 && members.every((m) => "const" in m)) {
     return `Expected one of: ${members.map((m) => JSON.stringify(m.const)).join(", ")}`;
   }
-  // Elysia's t.Integer, t.Numeric, t.BooleanString... are [a string of some format, the real type]:
+  // QueryInteger and Elysia's t.Numeric, t.BooleanString... are [a string of some format, the real type]:
   // the real type's complaint ("Expected integer to be greater or equal to 1") is the useful one.
   const [first, ...rest] = members;
   if (first?.type === "string" && typeof first.format === "string" && rest.length > 0 && raw.errors) {
@@ -66,7 +66,7 @@ function describeUnion(raw: RawValueError): string {
   return names.length > 0 ? `Expected one of: ${names.join(", ")}` : "Invalid value";
 }
 
-// Elysia's t.Integer/t.Numeric/t.Number decode a string and then check bounds; when that check fails
+// QueryInteger (like Elysia's t.Numeric) decodes a string and then checks bounds; when that check fails
 // Elysia rethrows the inner ValidationError of type "property" (compose.ts coerceTransformDecodeError),
 // which no longer knows which part or field it was: `locateDecodeFailure` finds it again when it can,
 // else "request" and "" are all that can honestly be said.
@@ -78,7 +78,7 @@ function part(type: string): string {
 export type ValidatedParts = Partial<Record<"headers" | "params" | "query" | "body", { schema: unknown; value: unknown }>>;
 
 /**
- * The part and field of a "property" ValidationError (a bound of t.Integer/t.Numeric broken by a decoded
+ * The part and field of a "property" ValidationError (a bound of QueryInteger/t.Numeric broken by a decoded
  * string, e.g. `?limit=0`): decodes each part again with the route's own schema, and TypeBox's
  * TransformDecodeError, unlike what Elysia rethrows, keeps the path. Undefined when no part fails that way.
  */
