@@ -22,7 +22,7 @@ async function reservedStock(shop: Shop): Promise<Map<string, number>> {
   const reserved = new Map<string, number>();
   await pool(shop.skus.length, 8, async (i) => {
     const sku = shop.skus[i]!;
-    const res = await call(shop.inventory, `/products/${sku}`);
+    const res = await call(shop.inventory, `/products/${sku}`, { token: shop.adminToken });
     if (res.status !== 200) throw new Error(`GET /products/${sku} answered ${res.status}`);
     reserved.set(sku, (res.body as { reserved: number }).reserved);
   });
