@@ -49,7 +49,7 @@ export async function prepare(config: Config, logger: Logger, signal?: AbortSign
   const modules = config.modules.map((name) =>
     MODULES[name].create({ ...context, logger: logger.child({ module: name }), ...portsFor(name, config) }),
   );
-  for (const module of modules) await migrateModule(database, module.name, module.migrationsFolder);
+  for (const module of modules) await migrateModule(database, module.name, module.migrationsFolder, module.supersededMigrations);
   const close = async () => {
     await background.close();
     await database.close();
