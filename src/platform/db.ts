@@ -130,13 +130,28 @@ export interface Writes {
   params: unknown[];
 }
 
-/** Creates the database named in the URL when it does not exist (connecting to the `postgres` maintenance database). */
-export async function ensureDatabase(url: string): Promise<boolean> {
-  const name = databaseName(url);
+/** Runs `work` on the server's `postgres` maintenance database (the one named in the URL may not exist). */
+async function onMaintenanceDatabase<T>(url: string, work: (sql: Sql) => Promise<T>): Promise<T> {
   const admin = new URL(url);
   admin.pathname = "/postgres";
   const sql = postgres(admin.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
+    return await work(sql);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** Whether the database named in the URL exists. Creates nothing. */
+export async function databaseExists(url: string): Promise<boolean> {
+  const name = databaseName(url);
+  return onMaintenanceDatabase(url, async (sql) => (await sql`select 1 from pg_database where datname = ${name}`).length > 0);
+}
+
+/** Creates the database named in the URL when it does not exist (connecting to the `postgres` maintenance database). */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const name = databaseName(url);
+  return onMaintenanceDatabase(url, async (sql) => {
     const found = await sql`select 1 from pg_database where datname = ${name}`;
     if (found.length > 0) return false;
     try {
@@ -149,17 +164,16 @@ export async function ensureDatabase(url: string): Promise<boolean> {
       if (code === "42P04" || code === "23505") return false;
       throw error;
     }
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
+  });
 }
 
-/** Waits (forever, with backoff) until PostgreSQL answers, saying what is wrong and how to fix it meanwhile. */
-export async function waitForDatabase(url: string, logger: Logger, signal?: AbortSignal): Promise<void> {
-  await retryForever(
-    async () => {
-      await ensureDatabase(url);
-    },
+/**
+ * Waits (forever, with backoff) until PostgreSQL answers, saying what is wrong and how to fix it meanwhile.
+ * Creates the database when it is missing unless `create` is false; answers whether it exists.
+ */
+export async function waitForDatabase(url: string, logger: Logger, signal?: AbortSignal, options: { create?: boolean } = {}): Promise<boolean> {
+  return retryForever(
+    async () => (options.create === false ? databaseExists(url) : (await ensureDatabase(url), true)),
     (error, delayMs) =>
       logger.warn(
         `PostgreSQL is unreachable at ${databaseAddress(url)} (${describeConnectionError(error)}); ` +

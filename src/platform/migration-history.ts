@@ -132,6 +132,20 @@ export function describeUnknownMigrations(status: MigrationStatus): string {
   ].join("\n");
 }
 
+/** What stands between the database and this build's schema, one line each (none: up to date). For `shop check`. */
+export function describeMigrationStatus(status: MigrationStatus): string[] {
+  const problems: string[] = [];
+  if (status.unknown.length > 0) problems.push(describeUnknownMigrations(status));
+  for (const { variant, baseline } of status.superseded) {
+    problems.push(`has ${variant.origin} applied, an earlier variant of ${baseline.tag}: \`shop migrate\` upgrades it`);
+  }
+  if (status.pending.length > 0) {
+    const tags = status.pending.map((file) => file.tag).join(", ");
+    problems.push(`${status.pending.length} migration(s) not applied: ${tags} — run \`shop migrate\``);
+  }
+  return problems;
+}
+
 /**
  * Brings rows recorded by a superseded variant to today's baseline, in one transaction: runs each variant's
  * upgrade SQL, then rewrites its row as drizzle would have written it for today's file (hash and `when`), so
