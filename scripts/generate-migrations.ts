@@ -2,6 +2,7 @@
  * Generates SQL migrations for every module from its drizzle schema (modules/<m>/infrastructure/schema.ts)
  * into its own folder (drizzle/<m>/), one drizzle-kit run per module (see drizzle.config.ts).
  * A module without a schema file yet is skipped; a module whose schema did not change gets no new file.
+ * New files are recorded in drizzle/migrations.lock.json (append-only; see scripts/migrations-lock.ts).
  *
  * Usage: bun scripts/generate-migrations.ts [--name <label>] [--custom] [module ...]
  *   --name <label>  names the new migration files (e.g. 0003_<label>.sql)
@@ -9,6 +10,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { LOCK_FILE, recordMigrations } from "./migrations-lock.ts";
 
 const MODULES = ["orders", "inventory", "notification"];
 const root = resolve(import.meta.dir, "..");
@@ -59,7 +61,11 @@ for (const moduleName of selected.length > 0 ? selected : MODULES) {
   makeSchemaCreationIdempotent(moduleName);
   generated++;
 }
-console.log(`\nDone: ${generated} module(s) checked. Review the SQL in drizzle/<module>/ and commit it with the schema change.`);
+// Migrations are append-only: the new files are recorded, and a recorded one that changed stops here.
+const { added, problems } = recordMigrations(join(root, "drizzle"));
+if (problems.length > 0) fail(`a recorded migration changed (migrations are append-only):\n  - ${problems.join("\n  - ")}`);
+for (const file of added) console.log(`  recorded ${file} in drizzle/${LOCK_FILE}`);
+console.log(`\nDone: ${generated} module(s) checked. Review the SQL in drizzle/<module>/ and commit it (and drizzle/${LOCK_FILE}) with the schema change.`);
 
 /**
  * src/platform/db.ts keeps each module's migration bookkeeping inside the module's own schema, and drizzle's

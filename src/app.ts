@@ -36,9 +36,8 @@ function portsFor(name: ModuleName, config: Config): Record<string, unknown> {
   return {};
 }
 
-/** Opens the database (creating and migrating it), builds the selected modules. No traffic yet. */
-export async function prepare(config: Config, logger: Logger, signal?: AbortSignal) {
-  await waitForDatabase(config.databaseUrl, logger, signal);
+/** Opens the pools and builds the selected modules. No query yet: postgres.js connects on first use. */
+export function openShop(config: Config, logger: Logger) {
   const name = `shop:${config.modules.join("+")}`;
   const pool = {
     prepare: config.databasePrepare,
@@ -53,18 +52,28 @@ export async function prepare(config: Config, logger: Logger, signal?: AbortSign
   const modules = config.modules.map((name) =>
     MODULES[name].create({ ...context, logger: logger.child({ module: name }), ...portsFor(name, config) }),
   );
-  // Migrations on a connection of their own, with no statement timeout: an index on a big table may take a while.
-  const migrations = openDatabase(config.databaseUrl, { prepare: false, max: 2, applicationName: `${name}:migrate` });
-  try {
-    for (const module of modules) await migrateModule(migrations, module.name, module.migrationsFolder);
-  } finally {
-    await migrations.close();
-  }
   const close = async () => {
     await background.close();
     await database.close();
   };
   return { database, background, modules, close };
+}
+
+/** Opens the database (creating and migrating it), builds the selected modules. No traffic yet. */
+export async function prepare(config: Config, logger: Logger, signal?: AbortSignal) {
+  await waitForDatabase(config.databaseUrl, logger, signal);
+  const shop = openShop(config, logger);
+  // Migrations on connections of their own, with no statement timeout: an index on a big table may take a while.
+  const migrations = openDatabase(config.databaseUrl, { prepare: false, max: 2, applicationName: `shop:${config.modules.join("+")}:migrate` });
+  try {
+    for (const module of shop.modules) await migrateModule(migrations, module.name, module.migrationsFolder, module.supersededMigrations);
+  } catch (error) {
+    await shop.close();
+    throw error;
+  } finally {
+    await migrations.close();
+  }
+  return shop;
 }
 
 /** Builds and starts the whole process: migrations, modules, messaging, HTTP routes (not yet listening). */

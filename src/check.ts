@@ -1,8 +1,10 @@
 import type { Config } from "./config.ts";
-import { prepare } from "./app.ts";
+import { openShop } from "./app.ts";
+import { databaseAddress, databaseName, waitForDatabase } from "./platform/db.ts";
 import type { Logger } from "./platform/logger.ts";
 import { countDeadLetters } from "./platform/messaging/dead-letters.ts";
 import { checkOutboxDrains } from "./platform/messaging/outbox-check.ts";
+import { describeMigrationStatus, readMigrationStatus } from "./platform/migration-history.ts";
 import type { InvariantCheck } from "./platform/module.ts";
 
 export interface CheckReport {
@@ -15,15 +17,26 @@ export interface CheckReport {
 /**
  * `shop check`: the reconciliation run against the live data of the selected modules — stock matches
  * reservations, nothing negative, no order stuck without its event, no outbox that does not drain.
+ * Read-only: a missing database or a module schema that is not up to date is reported, never created or
+ * migrated (that module's invariants are then not checked: their queries assume today's schema).
  */
 export async function runChecks(config: Config, logger: Logger, settleMs: number): Promise<CheckReport> {
-  const { database, modules, close } = await prepare(config, logger);
+  if (!(await waitForDatabase(config.databaseUrl, logger, undefined, { create: false }))) {
+    const missing = `database "${databaseName(config.databaseUrl)}" does not exist at ${databaseAddress(config.databaseUrl)}: create and migrate it with \`shop migrate\``;
+    return { checks: [{ name: "database exists", violations: [missing] }], deadLetters: {}, ok: false };
+  }
+  const { database, modules, close } = openShop(config, logger);
   try {
     const checks: InvariantCheck[] = [];
     const deadLetters: CheckReport["deadLetters"] = {};
     for (const module of modules) {
-      checks.push(await checkOutboxDrains(database.db, module.name, module.outboxTable, settleMs));
-      checks.push(...((await module.check?.({ settleMs })) ?? []));
+      const status = await readMigrationStatus(database.sql, module.name, module.migrationsFolder, module.supersededMigrations);
+      const schema: InvariantCheck = { name: `${module.name}: database schema is up to date`, violations: describeMigrationStatus(status) };
+      checks.push(schema);
+      if (schema.violations.length === 0) {
+        checks.push(await checkOutboxDrains(database.db, module.name, module.outboxTable, settleMs));
+        checks.push(...((await module.check?.({ settleMs })) ?? []));
+      }
       if (module.handlers.length > 0) {
         deadLetters[module.name] = await countDeadLetters({ amqpUrl: config.amqpUrl, prefix: config.amqpPrefix, module: module.name }).catch(
           (error: Error) => `unknown (${error.message})`,

@@ -6,6 +6,7 @@ import { prepare, startShop } from "./app.ts";
 import { formatReport, runChecks } from "./check.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { signToken } from "./platform/http/auth.ts";
+import { MigrationError } from "./platform/migration-history.ts";
 
 const USAGE = `Usage: shop <command> [options]
 
@@ -187,7 +188,8 @@ async function serve(config: Config, logger: Logger): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    // A migration that cannot run says why and what to do: its message is for the operator, a stack is not.
+    console.error(error instanceof MigrationError ? error.message : error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);
   },
 );

@@ -7,6 +7,7 @@ import { createTestDatabase } from "./test-support/database.ts";
 import { eventually } from "./test-support/eventually.ts";
 import { publishRaw } from "./test-support/broker.ts";
 import { runCli } from "./test-support/process.ts";
+import { describeSchema, migrateAsAt } from "./test-support/schema-history.ts";
 import { admin, alice, startTestShop, testEnv, type TestShop } from "./test-support/shop.ts";
 
 // The operator's commands, run as the real CLI against a live shop: `shop check` and `shop dlq`.
@@ -90,6 +91,40 @@ describe("shop check", () => {
       expect(result.stdout).toContain("ok    orders: outbox drains");
     } finally {
       await idle.drop();
+    }
+  });
+
+  test("when the database does not exist, then check reports it, exits 1 and leaves it non-existent", async () => {
+    const missing = await createTestDatabase("operator_missing");
+    await missing.drop();
+    try {
+      const result = await runCli(["check", "--settle", "0s"], testEnv(missing, shop.prefix));
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(`FAIL  database exists`);
+      expect(result.stdout).toContain(`database "${missing.name}" does not exist at 127.0.0.1:5432: create and migrate it with \`shop migrate\``);
+      const [found] = await sql()<{ n: number }[]>`select count(*)::int as n from pg_database where datname = ${missing.name}`;
+      expect(found?.n).toBe(0);
+    } finally {
+      await missing.drop(); // whatever the check did
+    }
+  });
+
+  test("when the database was migrated by an earlier commit, then check reports what migrate would do, exits 1 and applies nothing", async () => {
+    const old = await createTestDatabase("operator_old");
+    try {
+      await migrateAsAt(old.url, "0c02003");
+      const handle = openDatabase(old.url);
+      const before = await describeSchema(handle.sql);
+      const result = await runCli(["check", "--settle", "0s"], testEnv(old, shop.prefix));
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("FAIL  orders: database schema is up to date");
+      expect(result.stdout).toContain("has 0000_init as generated at commit 0c02003 applied, an earlier variant of 0000_init: `shop migrate` upgrades it");
+      expect(result.stdout).toContain("1 migration(s) not applied: 0001_outbox_claim — run `shop migrate`");
+      expect(result.stdout).toContain("FAIL  inventory: database schema is up to date");
+      expect(await describeSchema(handle.sql)).toEqual(before);
+      await handle.close();
+    } finally {
+      await old.drop();
     }
   });
 

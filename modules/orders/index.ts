@@ -10,6 +10,7 @@ import { ordersRoutes } from "./http.ts";
 import { catalogRepository } from "./infrastructure/catalog-repository.ts";
 import { idempotencyKeyRepository } from "./infrastructure/idempotency-key-repository.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
+import { supersededMigrations } from "./infrastructure/superseded-migrations.ts";
 import { orderRepository } from "./infrastructure/order-repository.ts";
 import { inbox, outbox } from "./infrastructure/schema.ts";
 
@@ -33,6 +34,7 @@ export const ordersModule: ModuleDefinition = {
     return {
       name: "orders",
       migrationsFolder,
+      supersededMigrations,
       outboxTable: outbox,
       inboxTable: inbox,
       check: ({ settleMs }) => checkOrderInvariants(database.db, settleMs),

@@ -4,6 +4,14 @@ import { migrate } from "drizzle-orm/postgres-js/migrator";
 import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
 import type { Logger } from "./logger.ts";
 import { describeConnectionError, retryForever } from "./retry.ts";
+import {
+  MIGRATIONS_SCHEMA,
+  MigrationError,
+  migrationsTable,
+  readMigrationStatus,
+  upgradeSupersededMigrations,
+  type SupersededMigration,
+} from "./migration-history.ts";
 
 export type Sql = postgres.Sql;
 export type Database = PostgresJsDatabase<Record<string, never>>;
@@ -128,13 +136,28 @@ export interface Writes {
   params: unknown[];
 }
 
-/** Creates the database named in the URL when it does not exist (connecting to the `postgres` maintenance database). */
-export async function ensureDatabase(url: string): Promise<boolean> {
-  const name = databaseName(url);
+/** Runs `work` on the server's `postgres` maintenance database (the one named in the URL may not exist). */
+async function onMaintenanceDatabase<T>(url: string, work: (sql: Sql) => Promise<T>): Promise<T> {
   const admin = new URL(url);
   admin.pathname = "/postgres";
   const sql = postgres(admin.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
+    return await work(sql);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** Whether the database named in the URL exists. Creates nothing. */
+export async function databaseExists(url: string): Promise<boolean> {
+  const name = databaseName(url);
+  return onMaintenanceDatabase(url, async (sql) => (await sql`select 1 from pg_database where datname = ${name}`).length > 0);
+}
+
+/** Creates the database named in the URL when it does not exist (connecting to the `postgres` maintenance database). */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const name = databaseName(url);
+  return onMaintenanceDatabase(url, async (sql) => {
     const found = await sql`select 1 from pg_database where datname = ${name}`;
     if (found.length > 0) return false;
     try {
@@ -147,17 +170,16 @@ export async function ensureDatabase(url: string): Promise<boolean> {
       if (code === "42P04" || code === "23505") return false;
       throw error;
     }
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
+  });
 }
 
-/** Waits (forever, with backoff) until PostgreSQL answers, saying what is wrong and how to fix it meanwhile. */
-export async function waitForDatabase(url: string, logger: Logger, signal?: AbortSignal): Promise<void> {
-  await retryForever(
-    async () => {
-      await ensureDatabase(url);
-    },
+/**
+ * Waits (forever, with backoff) until PostgreSQL answers, saying what is wrong and how to fix it meanwhile.
+ * Creates the database when it is missing unless `create` is false; answers whether it exists.
+ */
+export async function waitForDatabase(url: string, logger: Logger, signal?: AbortSignal, options: { create?: boolean } = {}): Promise<boolean> {
+  return retryForever(
+    async () => (options.create === false ? databaseExists(url) : (await ensureDatabase(url), true)),
     (error, delayMs) =>
       logger.warn(
         `PostgreSQL is unreachable at ${databaseAddress(url)} (${describeConnectionError(error)}); ` +
@@ -170,22 +192,54 @@ export async function waitForDatabase(url: string, logger: Logger, signal?: Abor
 const MIGRATION_LOCK = 7_240_001; // any constant shared by every shop instance
 
 /**
- * Applies one module's migrations (its own folder, its own bookkeeping table in its own schema)
- * under a Postgres advisory lock, so several instances starting at once migrate one after another.
+ * Applies one module's migrations (its own folder, its own bookkeeping table `drizzle.<module>_migrations`)
+ * under a Postgres advisory lock, so several instances starting at once migrate one after another. A database
+ * migrated by an earlier variant of a migration file (`superseded`) is first brought to today's file; a
+ * database whose bookkeeping names a migration this build does not know is refused, unchanged. Every failure
+ * is a MigrationError whose message names the module and says what to do.
  */
-export async function migrateModule(handle: DatabaseHandle, module: string, migrationsFolder: string): Promise<void> {
+export async function migrateModule(
+  handle: DatabaseHandle,
+  module: string,
+  migrationsFolder: string,
+  superseded: readonly SupersededMigration[] = [],
+): Promise<void> {
   const lock = await handle.sql.reserve();
   try {
     await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
     try {
+      const status = await readMigrationStatus(handle.sql, module, migrationsFolder, superseded);
+      await upgradeSupersededMigrations(handle.sql, status).catch((error) => {
+        if (error instanceof MigrationError || isTransientDatabaseError(error)) throw error;
+        const from = status.superseded.map((s) => `${s.variant.origin} → ${s.baseline.tag}`).join(", ");
+        throw new MigrationError(module, `Module ${module}: upgrading the database's earlier migrations (${from}) failed, nothing was changed: ${errorText(error)}`);
+      });
       // Bookkeeping lives outside the module schema so the generated `CREATE SCHEMA "<module>"` runs as written.
-      await migrate(handle.db, { migrationsFolder, migrationsSchema: "drizzle", migrationsTable: `${module}_migrations` });
+      await migrate(handle.db, { migrationsFolder, migrationsSchema: MIGRATIONS_SCHEMA, migrationsTable: migrationsTable(module) }).catch((error) => {
+        if (isTransientDatabaseError(error)) throw error;
+        const tags = status.pending.map((file) => file.tag).join(", ");
+        throw new MigrationError(
+          module,
+          `Module ${module}: applying migration(s) ${tags || "(none pending)"} failed, none of them was applied (one transaction): ${errorText(error)}`,
+        );
+      });
     } finally {
       await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`;
     }
   } finally {
     lock.release();
   }
+}
+
+/** The database's own words for a failed statement (drizzle wraps it in "Failed query: <whole SQL>"). */
+function errorText(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof candidate.code === "string" && /^[0-9A-Z]{5}$/.test(candidate.code)) return `${String(candidate.message)} (SQLSTATE ${candidate.code})`;
+    current = candidate.cause;
+  }
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The Postgres error behind a drizzle DrizzleQueryError (or the error itself). */

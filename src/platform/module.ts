@@ -1,6 +1,7 @@
 import type { AnyElysia } from "elysia";
 import type { DatabaseHandle } from "./db.ts";
 import type { Logger } from "./logger.ts";
+import type { SupersededMigration } from "./migration-history.ts";
 import type { EventHandler } from "./messaging/handler.ts";
 import type { EventDefinition } from "./messaging/event.ts";
 import type { InboxTable, OutboxTable } from "./messaging/tables.ts";
@@ -10,6 +11,8 @@ export interface ShopModule {
   name: string;
   /** drizzle-kit output for this module's own Postgres schema. */
   migrationsFolder: string;
+  /** Earlier variants of its migration files that databases may have applied, with the SQL that upgrades each. */
+  supersededMigrations?: readonly SupersededMigration[];
   /** The module's HTTP routes (an Elysia instance), if it has any. */
   routes?: AnyElysia;
   /** The events it consumes; none means it gets no queue. */
