@@ -5,7 +5,7 @@ import type { RetentionRule } from "./rule.ts";
 export const SWEEP_BATCH_SIZE = 1000;
 
 // With the module's name hashed into the second key: one lock per module, shared by every shop instance.
-const RETENTION_LOCK = 7_240_002;
+export const RETENTION_LOCK = 7_240_002;
 
 /** What one rule removed (or, in a dry run, would remove). */
 export interface TableSweep {
