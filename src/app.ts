@@ -8,6 +8,8 @@ import { MessageConsumer } from "./platform/messaging/consumer.ts";
 import { createOutbox } from "./platform/messaging/outbox.ts";
 import { OutboxRelay } from "./platform/messaging/relay.ts";
 import type { ModuleContext, ModuleDefinition, ShopModule } from "./platform/module.ts";
+import type { RetentionPeriods, RetentionRule } from "./platform/retention/rule.ts";
+import { RetentionSweeper } from "./platform/retention/sweeper.ts";
 import { createHttpApp, drainHttp } from "./platform/http/server.ts";
 import { inventoryModule } from "../modules/inventory/index.ts";
 import { ordersModule } from "../modules/orders/index.ts";
@@ -27,13 +29,19 @@ export interface Shop {
   database: DatabaseHandle;
   broker: Broker;
   modules: ShopModule[];
-  /** Stops in order: HTTP intake → consumers (in-flight handlers finish) → relays → broker → database. */
+  /** Deletes what the retention periods let go, in the background. */
+  sweeper: RetentionSweeper;
+  /** Stops in order: HTTP intake → consumers (in-flight handlers finish) → relays and sweeper → broker → database. */
   stop(): Promise<void>;
 }
 
 function portsFor(name: ModuleName, config: Config): Record<string, unknown> {
   if (name === "notification") return { mail: { smtpUrl: config.smtpUrl, from: config.mailFrom } };
   return {};
+}
+
+function retentionPeriods(config: Config): RetentionPeriods {
+  return { sentOutboxMs: config.outboxRetentionMs, inboxMs: config.inboxRetentionMs, sentEmailBodyMs: config.sentEmailBodyRetentionMs };
 }
 
 /** Opens the pools and builds the selected modules. No query yet: postgres.js connects on first use. */
@@ -45,18 +53,21 @@ export function openShop(config: Config, logger: Logger) {
     idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
   };
   const database = openDatabase(config.databaseUrl, { ...pool, max: config.databasePoolSize, applicationName: name });
-  // Relays and the mail dispatcher: leases and "sent" marks, redone when lost, never waiting on requests' pool.
-  // One connection for each loop (three relays, the mail dispatcher): none waits for another's round trip.
-  const background = openDatabase(config.databaseUrl, { ...pool, max: 4, applicationName: `${name}:background`, synchronousCommit: false });
+  // Relays, the mail dispatcher and the retention sweeper: leases, "sent" marks and deletions of expired rows, all
+  // redone when lost, never waiting on requests' pool. One connection for each loop (three relays, the mail
+  // dispatcher, the sweeper): none waits for another's round trip.
+  const background = openDatabase(config.databaseUrl, { ...pool, max: 5, applicationName: `${name}:background`, synchronousCommit: false });
   const context: ModuleContext = { database, background, logger, authSecret: config.authSecret };
   const modules = config.modules.map((name) =>
     MODULES[name].create({ ...context, logger: logger.child({ module: name }), ...portsFor(name, config) }),
   );
+  const periods = retentionPeriods(config);
+  const retention = config.modules.map((name): { name: string; rules: RetentionRule[] } => ({ name, rules: MODULES[name].retention?.(periods) ?? [] }));
   const close = async () => {
     await background.close();
     await database.close();
   };
-  return { database, background, modules, close };
+  return { database, background, modules, retention, close };
 }
 
 /** Opens the database (creating and migrating it), builds the selected modules. No traffic yet. */
@@ -78,7 +89,7 @@ export async function prepare(config: Config, logger: Logger, signal?: AbortSign
 
 /** Builds and starts the whole process: migrations, modules, messaging, HTTP routes (not yet listening). */
 export async function startShop(config: Config, logger: Logger, options: { seed?: boolean; signal?: AbortSignal } = {}): Promise<Shop> {
-  const { database, background, modules, close } = await prepare(config, logger, options.signal);
+  const { database, background, modules, retention, close } = await prepare(config, logger, options.signal);
   if (options.seed) for (const module of modules) await module.seed?.();
   for (const module of modules) await module.start?.();
 
@@ -101,6 +112,7 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
           handlers: m.handlers,
           broker,
           retryDelaysMs: config.retryDelaysMs,
+          maxMessageAgeMs: config.inboxRetentionMs,
           logger: logger.child({ module: m.name }),
         }),
     );
@@ -119,6 +131,8 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
   broker.onConnect(() => relays.forEach((r) => r.wake()));
   broker.start();
   for (const relay of relays) await relay.start();
+  const sweeper = new RetentionSweeper({ sql: background.sql, modules: retention, intervalMs: config.retentionIntervalMs, logger: logger.child({ component: "retention" }) });
+  sweeper.start();
 
   const http = createHttpApp({
     logger,
@@ -146,12 +160,12 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
       await step("http: stop accepting, finish in-flight requests", () => drainHttp(http, config.shutdownTimeoutMs / 2));
       await step("consumers: stop taking deliveries", () => broker.stopConsuming());
       await step("consumers: finish in-flight handlers", () => Promise.all(consumers.map((c) => c.idle())));
-      await step("relays: stop", () => Promise.all(relays.map((r) => r.stop())));
+      await step("relays and retention sweeper: stop", () => Promise.all([...relays.map((r) => r.stop()), sweeper.stop()]));
       for (const module of modules) await step(`module ${module.name}: stop`, async () => module.stop?.());
       await step("broker: close", () => broker.stop());
       await step("database: close", close);
       logger.info("stopped");
     })());
 
-  return { config, http, database, broker, modules, stop };
+  return { config, http, database, broker, modules, sweeper, stop };
 }

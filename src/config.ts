@@ -24,6 +24,23 @@ export const RETRY_DELAY_BOUNDS = { minMs: 100, maxMs: 24 * 3600 * 1000, maxCoun
 const IntString = (min: number, max: number) =>
   t.String({ pattern: "^[0-9]+$", description: `an integer from ${min} to ${max}`, minimum: min, maximum: max });
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** "30d", "12h", "15m", "30s" or "500ms" in milliseconds; undefined for anything else. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^([0-9]+)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+}
+
+// A duration with its range (checked by loadConfig, like IntString's).
+const Duration = (min: string, max: string) =>
+  t.String({
+    pattern: "^[0-9]+(ms|s|m|h|d)$",
+    description: `a duration such as 30s, 15m, 12h or 30d, from ${min} to ${max}`,
+    durationRange: [min, max],
+  });
+
 /** The environment as read: every value a string, defaults filled in. */
 const EnvSchema = t.Object({
   NODE_ENV: t.Union([t.Literal("development"), t.Literal("production"), t.Literal("test")], { description: "development, test or production" }),
@@ -43,6 +60,10 @@ const EnvSchema = t.Object({
   DATABASE_STATEMENT_TIMEOUT_MS: IntString(0, 3_600_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: IntString(0, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: IntString(0, 600000),
+  OUTBOX_RETENTION: Duration("1s", "3650d"),
+  INBOX_RETENTION: Duration("1d", "3650d"),
+  SENT_EMAIL_BODY_RETENTION: Duration("1s", "3650d"),
+  RETENTION_INTERVAL: Duration("1s", "1d"),
 });
 
 const DEFAULTS: Record<string, string> = {
@@ -63,6 +84,10 @@ const DEFAULTS: Record<string, string> = {
   DATABASE_STATEMENT_TIMEOUT_MS: "30000",
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: "60000",
   SHUTDOWN_TIMEOUT_MS: "10000",
+  OUTBOX_RETENTION: "7d",
+  INBOX_RETENTION: "30d",
+  SENT_EMAIL_BODY_RETENTION: "30d",
+  RETENTION_INTERVAL: "10m",
 };
 
 export interface Config {
@@ -88,6 +113,17 @@ export interface Config {
   databaseStatementTimeoutMs: number;
   /** Longest a transaction may sit idle before PostgreSQL ends its session (0: no limit). */
   databaseIdleInTransactionTimeoutMs: number;
+  /** Sent outbox rows are deleted this long after they were sent. */
+  outboxRetentionMs: number;
+  /**
+   * Inbox rows (and inventory's cancelled-order markers) are deleted this long after they were written; an event
+   * older than this (less a margin) is parked rather than applied, since its duplicate could go unrecognised.
+   */
+  inboxRetentionMs: number;
+  /** Sent e-mails keep their bodies this long after they were sent; the row itself stays. */
+  sentEmailBodyRetentionMs: number;
+  /** How often every `serve` process tries a retention sweep. */
+  retentionIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +165,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = Number(raw[name]);
     check(name, value >= minimum && value <= maximum, `expected an integer from ${minimum} to ${maximum} (got ${JSON.stringify(raw[name])})`);
   }
+  for (const [name, schema] of Object.entries(EnvSchema.properties)) {
+    const { durationRange } = schema as { durationRange?: [string, string] };
+    if (!durationRange) continue;
+    const value = parseDuration(raw[name] ?? "")!;
+    const [min, max] = durationRange;
+    check(name, value >= parseDuration(min)! && value <= parseDuration(max)!, `expected a duration from ${min} to ${max} (got ${JSON.stringify(raw[name])})`);
+  }
   const port = Number(raw.PORT);
   const modules = (raw.MODULES ?? "").split(",").map((m) => m.trim()).filter(Boolean);
   const unknown = modules.filter((m) => !(MODULE_NAMES as readonly string[]).includes(m));
@@ -167,6 +210,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databasePrepare: env_.DATABASE_PREPARE === "true",
     databaseStatementTimeoutMs: Number(env_.DATABASE_STATEMENT_TIMEOUT_MS),
     databaseIdleInTransactionTimeoutMs: Number(env_.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS),
+    outboxRetentionMs: parseDuration(env_.OUTBOX_RETENTION)!,
+    inboxRetentionMs: parseDuration(env_.INBOX_RETENTION)!,
+    sentEmailBodyRetentionMs: parseDuration(env_.SENT_EMAIL_BODY_RETENTION)!,
+    retentionIntervalMs: parseDuration(env_.RETENTION_INTERVAL)!,
   };
 }
 

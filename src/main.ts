@@ -4,6 +4,7 @@ import { ConfigError, DEVELOPMENT_AUTH_SECRET, loadConfig, MODULE_NAMES, type Co
 import { listDeadLetters, replayDeadLetters } from "./platform/messaging/dead-letters.ts";
 import { prepare, startShop } from "./app.ts";
 import { formatReport, runChecks } from "./check.ts";
+import { prune } from "./cli/prune.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { signToken } from "./platform/http/auth.ts";
 import { MigrationError } from "./platform/migration-history.ts";
@@ -19,6 +20,7 @@ Commands:
                                 print a signed JWT for development (uses AUTH_SECRET)
   check [--settle 60s]          verify the invariants (stock = open reservations, nothing negative, no order
                                 stuck without its event, outboxes drain); exits 1 on any violation
+  prune [--dry-run]             delete what the retention periods let go now (one sweep; --dry-run counts only)
   dlq list <module>             show the messages parked in a module's dead-letter queue, with the reason
   dlq replay <module> [--id MESSAGE_ID ...]
                                 send parked messages back to the module's queue (all, or the given ids)
@@ -66,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       return dlq(config, rest);
     case "check":
       return check(config, logger, rest);
+    case "prune":
+      return prune(config, logger, rest);
     default:
       console.error(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;

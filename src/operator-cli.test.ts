@@ -3,6 +3,7 @@ import { ProductUpserted } from "../modules/inventory/contract.ts";
 import { createEnvelope } from "./platform/messaging/envelope.ts";
 import { DEAD_LETTER_REASON_HEADER } from "./platform/messaging/consumer.ts";
 import { openDatabase } from "./platform/db.ts";
+import { RETENTION_LOCK } from "./platform/retention/sweep.ts";
 import { createTestDatabase } from "./test-support/database.ts";
 import { eventually } from "./test-support/eventually.ts";
 import { publishRaw } from "./test-support/broker.ts";
@@ -181,5 +182,57 @@ describe("shop dlq", () => {
     const result = await runCli(["dlq", "list", "payments"], env);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("usage: shop dlq list|replay");
+  });
+});
+
+describe("shop prune", () => {
+  const oldInboxRecord = async () => {
+    const id = Bun.randomUUIDv7();
+    await sql()`insert into notification.inbox (message_id, handler, processed_at) values (${id}, 'test', now() - interval '40 days')`;
+    return id;
+  };
+  const kept = async (id: string) => (await sql()`select 1 from notification.inbox where message_id = ${id}`).length === 1;
+
+  test("when run with --dry-run, then it prints per table what would go and deletes nothing", async () => {
+    const id = await oldInboxRecord();
+    const result = await runCli(["prune", "--dry-run"], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("notification.inbox: would delete 1 (processed message ids older than 30d)");
+    expect(result.stdout).toContain("notification.notifications: would clear 0 (bodies of sent e-mails older than 30d)");
+    expect(result.stdout).toContain("nothing was changed");
+    expect(await kept(id)).toBe(true);
+  });
+
+  test("when run, then it deletes what expired and prints per table how much", async () => {
+    const id = await oldInboxRecord();
+    const result = await runCli(["prune"], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^notification\.inbox: deleted [1-9]\d* \(processed message ids older than 30d\)$/m);
+    expect(result.stdout).toContain("orders.outbox: deleted");
+    expect(result.stdout).toContain("orders.idempotency_keys: deleted 0 (Idempotency-Keys older than 1d)");
+    expect(await kept(id)).toBe(false);
+  });
+
+  test("when another instance is sweeping a module, then prune says so, skips that module and exits 1", async () => {
+    const id = await oldInboxRecord();
+    const holder = await sql().reserve();
+    try {
+      // What a sweeper of another instance holds while it sweeps notification.
+      await holder`select pg_advisory_lock(${RETENTION_LOCK}, hashtext('notification'))`;
+      const result = await runCli(["prune"], env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("notification: skipped, another instance is sweeping it right now");
+      expect(result.stdout).toContain("orders.inbox: deleted");
+      expect(await kept(id)).toBe(true);
+    } finally {
+      await holder`select pg_advisory_unlock(${RETENTION_LOCK}, hashtext('notification'))`;
+      holder.release();
+    }
+  });
+
+  test("when given an unknown option, then it says how to call it and exits 2", async () => {
+    const result = await runCli(["prune", "--force"], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("usage: shop prune [--dry-run]");
   });
 });

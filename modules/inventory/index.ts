@@ -1,4 +1,6 @@
 import type { ModuleDefinition } from "../../src/platform/module.ts";
+import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
+import { expireRows } from "../../src/platform/retention/rule.ts";
 import { on, onBatch } from "../../src/platform/messaging/handler.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import { OrderCancelled, OrderPlaced, OrderShipped } from "../orders/contract.ts";
@@ -11,7 +13,7 @@ import { inventoryRoutes } from "./http.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
 import { productRepository } from "./infrastructure/product-repository.ts";
 import { reservationRepository } from "./infrastructure/reservation-repository.ts";
-import { inbox, outbox } from "./infrastructure/schema.ts";
+import { cancelledOrders, inbox, outbox } from "./infrastructure/schema.ts";
 
 /**
  * The inventory module: owns the catalog and its stock, reserves stock for placed orders (all lines or none),
@@ -20,6 +22,13 @@ import { inbox, outbox } from "./infrastructure/schema.ts";
 export const inventoryModule: ModuleDefinition = {
   name: "inventory",
   consumes: [OrderPlaced, OrderCancelled, OrderShipped],
+  retention: (periods) => [
+    ...messagingRetention({ outbox, inbox }, periods),
+    // A marker stands for a cancel that overtook its placement. The placement occurred before the cancel, and the
+    // consumer parks any event older than the inbox period instead of applying it: after that long no placement
+    // can still be applied, so the marker has nothing left to stop.
+    expireRows({ table: cancelledOrders, what: "cancelled-order markers", since: "cancelled_at", periodMs: periods.inboxMs }),
+  ],
   create({ database, logger, authSecret }) {
     const events = createOutbox(outbox, "inventory");
     const deps = { db: database.db, products: productRepository, reservations: reservationRepository, outbox: events, logger };

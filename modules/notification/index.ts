@@ -1,11 +1,13 @@
 import type { ModuleDefinition } from "../../src/platform/module.ts";
+import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
+import { expireRows } from "../../src/platform/retention/rule.ts";
 import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../orders/contract.ts";
 import { orderEmailHandlers } from "./application/order-email-handlers.ts";
 import { notificationRoutes } from "./http.ts";
 import { MailDispatcher } from "./infrastructure/mail-dispatcher.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
 import { notificationRepository } from "./infrastructure/notification-repository.ts";
-import { inbox, outbox } from "./infrastructure/schema.ts";
+import { inbox, notifications, outbox } from "./infrastructure/schema.ts";
 import { SmtpMailSender } from "./infrastructure/smtp-mail-sender.ts";
 import { StoredMailSender } from "./infrastructure/stored-mail-sender.ts";
 
@@ -23,6 +25,20 @@ export interface MailSettings {
 export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
   name: "notification",
   consumes: [OrderConfirmed, OrderRejected, OrderCancelled, OrderShipped],
+  retention: (periods) => [
+    ...messagingRetention({ outbox, inbox }, periods),
+    // Only the bodies, the bulk of the row: GET /notifications keeps showing admins what was sent to whom and
+    // when, and (message_id, template) keeps turning a late duplicate event into no second e-mail. Pending and
+    // failed e-mails are never touched.
+    expireRows({
+      table: notifications,
+      what: "bodies of sent e-mails",
+      since: "sent_at",
+      where: "status = 'sent' and html_body <> ''",
+      clear: "text_body = '', html_body = ''",
+      periodMs: periods.sentEmailBodyMs,
+    }),
+  ],
   create(ctx) {
     const { smtpUrl, from } = ctx.mail;
     const smtp = smtpUrl ? new SmtpMailSender(smtpUrl) : undefined;

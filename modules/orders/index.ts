@@ -1,6 +1,8 @@
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import { on, onBatch } from "../../src/platform/messaging/handler.ts";
 import type { ModuleDefinition } from "../../src/platform/module.ts";
+import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
+import { expireRows } from "../../src/platform/retention/rule.ts";
 import { ProductUpserted, StockRejected, StockReserved } from "../inventory/contract.ts";
 import { checkOrderInvariants } from "./application/check-order-invariants.ts";
 import { confirmOrders } from "./application/confirm-order.ts";
@@ -12,7 +14,8 @@ import { idempotencyKeyRepository } from "./infrastructure/idempotency-key-repos
 import { migrationsFolder } from "./infrastructure/migrations.ts";
 import { supersededMigrations } from "./infrastructure/superseded-migrations.ts";
 import { orderRepository } from "./infrastructure/order-repository.ts";
-import { inbox, outbox } from "./infrastructure/schema.ts";
+import { IDEMPOTENCY_KEY_RETENTION_MS } from "./domain/idempotency-key.ts";
+import { idempotencyKeys, inbox, outbox } from "./infrastructure/schema.ts";
 
 /**
  * Orders: customers place orders priced from a local copy of inventory's catalog; inventory's
@@ -22,6 +25,12 @@ import { inbox, outbox } from "./infrastructure/schema.ts";
 export const ordersModule: ModuleDefinition = {
   name: "orders",
   consumes: [ProductUpserted, StockReserved, StockRejected],
+  retention: (periods) => [
+    ...messagingRetention({ outbox, inbox }, periods),
+    // A key means something for 24 h (README: Idempotency-Key); a customer's next keyed request removes their own
+    // expired keys, this removes those of customers who never come back.
+    expireRows({ table: idempotencyKeys, what: "Idempotency-Keys", since: "created_at", periodMs: IDEMPOTENCY_KEY_RETENTION_MS }),
+  ],
   create({ database, logger, authSecret }) {
     const deps = {
       db: database.db,

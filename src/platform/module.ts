@@ -5,6 +5,7 @@ import type { SupersededMigration } from "./migration-history.ts";
 import type { EventHandler } from "./messaging/handler.ts";
 import type { EventDefinition } from "./messaging/event.ts";
 import type { InboxTable, OutboxTable } from "./messaging/tables.ts";
+import type { RetentionPeriods, RetentionRule } from "./retention/rule.ts";
 
 /** What every module hands to the composition root (src/app.ts). */
 export interface ShopModule {
@@ -56,4 +57,9 @@ export interface ModuleDefinition<Ports = {}> {
   name: string;
   consumes: EventDefinition[];
   create(context: ModuleContext & Ports): ShopModule;
+  /**
+   * What the module stops keeping, and after how long: rules for its own tables only, given the configured
+   * periods. The platform's sweeper (src/platform/retention/) applies them in the background and in `shop prune`.
+   */
+  retention?(periods: RetentionPeriods): RetentionRule[];
 }

@@ -55,10 +55,15 @@ export const reservations = inventorySchema.table(
 );
 
 /** Orders whose cancel arrived before their placement: the late placement must reserve nothing. */
-export const cancelledOrders = inventorySchema.table("cancelled_orders", {
-  orderId: uuid("order_id").primaryKey(),
-  cancelledAt: timestamp("cancelled_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
-});
+export const cancelledOrders = inventorySchema.table(
+  "cancelled_orders",
+  {
+    orderId: uuid("order_id").primaryKey(),
+    cancelledAt: timestamp("cancelled_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  // The retention sweep's scan (markers by age).
+  (table) => [index("cancelled_orders_cancelled_at_idx").on(table.cancelledAt)],
+);
 
 export const outbox = outboxTable(inventorySchema);
 export const inbox = inboxTable(inventorySchema);

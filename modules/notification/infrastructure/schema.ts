@@ -20,6 +20,7 @@ export const notifications = notificationSchema.table(
     template: text("template").$type<TemplateName>().notNull(),
     to: text("to").notNull(),
     subject: text("subject").notNull(),
+    /** Both bodies are emptied ('') once a sent e-mail is older than SENT_EMAIL_BODY_RETENTION; the row stays. */
     textBody: text("text_body").notNull(),
     htmlBody: text("html_body").notNull(),
     status: text("status").$type<DeliveryStatus>().notNull().default("pending"),
@@ -41,6 +42,8 @@ export const notifications = notificationSchema.table(
     // What the dispatcher scans on every pass: only the rows still owed, in due order.
     index("notifications_due_idx").on(table.nextAttemptAt).where(sql`${table.status} = 'pending'`),
     index("notifications_order_idx").on(table.orderId, table.id),
+    // The retention sweep's scan: sent e-mails that still have their bodies, by age (a cleared one leaves it).
+    index("notifications_sent_bodies_idx").on(table.sentAt).where(sql`${table.status} = 'sent' and ${table.htmlBody} <> ''`),
   ],
 );
 

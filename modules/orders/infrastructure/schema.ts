@@ -126,6 +126,8 @@ export const idempotencyKeys = ordersSchema.table(
       "idempotency_keys_completed_has_response",
       sql`${table.status} = 'in_flight' or (${table.responseStatus} is not null and ${table.responseBody} is not null)`,
     ),
+    // The retention sweep's scan (keys by age), for the customers who never send another keyed request.
+    index("idempotency_keys_created_idx").on(table.createdAt),
   ],
 );
 

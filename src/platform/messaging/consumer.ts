@@ -12,6 +12,9 @@ import type { InboxTable } from "./tables.ts";
 export const RETRY_COUNT_HEADER = "x-retry-count";
 export const DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason";
 
+// Clocks of the instance that wrote the event and of the one applying it may differ; this much is allowed for.
+const CLOCK_MARGIN_MS = 3_600_000;
+
 export interface ConsumerOptions {
   module: string;
   database: DatabaseHandle;
@@ -25,6 +28,11 @@ export interface ConsumerOptions {
   prefetch?: number;
   /** Deliveries applied in one transaction at most (default 25). */
   batchSize?: number;
+  /**
+   * How long the inbox keeps a message id (INBOX_RETENTION). An event older than that, less an hour for clock
+   * skew, is parked instead of applied: had it been applied before, its inbox record may be gone already.
+   */
+  maxMessageAgeMs?: number;
 }
 
 /**
@@ -151,6 +159,8 @@ export class MessageConsumer {
     const parsed = parseEnvelope(message.bodyString());
     if (!parsed.ok) return parsed.reason;
     const envelope = parsed.envelope;
+    const tooOld = this.tooOldToDeduplicate(envelope);
+    if (tooOld) return tooOld;
     const forName = handlers.filter((h) => h.event.name === envelope.name);
     if (forName.length === 0) return `no ${module} handler for event ${envelope.name}`;
     const handler = forName.find((h) => h.event.version === envelope.version);
@@ -159,6 +169,21 @@ export class MessageConsumer {
       return `unknown version ${envelope.version} of ${envelope.name} (handled: ${known})`;
     }
     return checkData(handler.event, envelope.data) ?? { handler, envelope };
+  }
+
+  /** Why an event is too old to be applied safely, if it is. */
+  private tooOldToDeduplicate(envelope: Envelope): string | undefined {
+    const { maxMessageAgeMs } = this.options;
+    const occurredAt = Date.parse(envelope.occurredAt);
+    if (maxMessageAgeMs === undefined || Number.isNaN(occurredAt)) return undefined;
+    const ageMs = Date.now() - occurredAt;
+    if (ageMs <= maxMessageAgeMs - CLOCK_MARGIN_MS) return undefined;
+    const hours = (ms: number) => `${Math.round(ms / 3_600_000)} h`;
+    return (
+      `event occurred ${hours(ageMs)} ago (${envelope.occurredAt}), beyond the inbox retention (${hours(maxMessageAgeMs)}) ` +
+      `less ${hours(CLOCK_MARGIN_MS)}: had it been applied before, its record may be gone and it would apply twice; ` +
+      `it is not applied (README: Retention)`
+    );
   }
 
   private async retry(message: AMQPMessage, envelope: Envelope, error: unknown): Promise<void> {

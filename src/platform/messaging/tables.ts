@@ -17,7 +17,11 @@ export function outboxTable(schema: PgSchema) {
       /** A relay has taken the row until then (it is publishing it); after that any relay may take it again. */
       claimedUntil: timestamp("claimed_until", { withTimezone: true, mode: "date" }),
     },
-    (table) => [index("outbox_unsent_idx").on(table.createdAt).where(sql`${table.sentAt} is null`)],
+    (table) => [
+      index("outbox_unsent_idx").on(table.createdAt).where(sql`${table.sentAt} is null`),
+      // The retention sweep's scan (sent rows by age). Claims never change sent_at, so they stay HOT updates.
+      index("outbox_sent_idx").on(table.sentAt).where(sql`${table.sentAt} is not null`),
+    ],
   );
 }
 
@@ -30,7 +34,11 @@ export function inboxTable(schema: PgSchema) {
       handler: text("handler").notNull(),
       processedAt: timestamp("processed_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     },
-    (table) => [primaryKey({ columns: [table.messageId, table.handler] })],
+    (table) => [
+      primaryKey({ columns: [table.messageId, table.handler] }),
+      // The retention sweep's scan (records by age).
+      index("inbox_processed_idx").on(table.processedAt),
+    ],
   );
 }
 

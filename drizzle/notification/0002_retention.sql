@@ -1,0 +1,3 @@
+CREATE INDEX "inbox_processed_idx" ON "notification"."inbox" USING btree ("processed_at");--> statement-breakpoint
+CREATE INDEX "notifications_sent_bodies_idx" ON "notification"."notifications" USING btree ("sent_at") WHERE "notification"."notifications"."status" = 'sent' and "notification"."notifications"."html_body" <> '';--> statement-breakpoint
+CREATE INDEX "outbox_sent_idx" ON "notification"."outbox" USING btree ("sent_at") WHERE "notification"."outbox"."sent_at" is not null;
