@@ -95,15 +95,16 @@ export class Broker {
 
   /**
    * Publishes raw bytes to an exchange ("" = straight to the queue named by routingKey), with confirm.
-   * `mandatory`: the publish fails when no queue took the message (a retry queue or DLQ that was deleted),
-   * instead of the broker confirming a message it dropped; the topology is declared again for the next try.
+   * `mandatory`: no queue took the message (a retry queue or DLQ that was deleted) → the topology is declared
+   * again and the message published once more; if that is returned too, the publish fails. Without it the
+   * broker would confirm a message it dropped.
    */
   async publish(
     exchange: string,
     routingKey: string,
     body: string | Uint8Array | null,
     properties: AMQPProperties,
-    options: { mandatory?: boolean } = {},
+    options: { mandatory?: boolean; declaredAgain?: boolean } = {},
   ): Promise<void> {
     const ch = this.confirmChannel;
     if (!ch || ch.closed || !this.connection.connected) throw new Error(`RabbitMQ is not connected (${this.connection.address})`);
@@ -121,8 +122,10 @@ export class Broker {
     // The broker sends basic.return before the confirm of the same publish, so it has been seen by now.
     if (options.mandatory && this.returned.delete(returnKey(exchange, routingKey, properties.messageId))) {
       const client = this.connection.current;
-      if (client) this.recover(client, `route to ${routingKey}`, "a mandatory publish was returned unroutable", async () => {});
-      throw new Error(`RabbitMQ had no queue for ${exchange || "(default exchange)"} → ${routingKey}; it will be declared again`);
+      if (options.declaredAgain || !client) throw new Error(`RabbitMQ had no queue for ${exchange || "(default exchange)"} → ${routingKey}`);
+      this.options.logger.warn({ exchange, routingKey }, "RabbitMQ returned a message no queue took; declaring the topology again");
+      await this.declare(client);
+      await this.publish(exchange, routingKey, body, properties, { mandatory: true, declaredAgain: true });
     }
   }
 
