@@ -61,21 +61,23 @@ test("when a recorded migration's journal `when` changes (a regenerated file), t
 test("when a new migration is added, then the check fails until it is recorded, and recording refuses to rewrite a changed one", () => {
   const dir = copyOfDrizzle();
   const journal = JSON.parse(readFileSync(journalOf(dir, "orders"), "utf8"));
-  journal.entries.push({ idx: 2, version: "7", when: journal.entries[1].when + 1000, tag: "0002_colour", breakpoints: true });
+  const idx = journal.entries.length;
+  const tag = `${String(idx).padStart(4, "0")}_colour`;
+  journal.entries.push({ idx, version: "7", when: journal.entries.at(-1).when + 1000, tag, breakpoints: true });
   writeFileSync(journalOf(dir, "orders"), JSON.stringify(journal, null, 2));
-  writeFileSync(join(dir, "orders/0002_colour.sql"), 'ALTER TABLE "orders"."catalog" ADD COLUMN "colour" text;');
+  writeFileSync(join(dir, `orders/${tag}.sql`), 'ALTER TABLE "orders"."catalog" ADD COLUMN "colour" text;');
 
   const unrecorded = run("--dir", dir);
   expect(unrecorded.code).toBe(1);
-  expect(unrecorded.output).toContain("drizzle/orders/0002_colour.sql is not recorded");
+  expect(unrecorded.output).toContain(`drizzle/orders/${tag}.sql is not recorded`);
 
   expect(run("--dir", dir, "--record").code).toBe(0);
   expect(run("--dir", dir).code).toBe(0);
 
   const lockBefore = readFileSync(join(dir, "migrations.lock.json"), "utf8");
-  appendFileSync(join(dir, "orders/0002_colour.sql"), "\n-- edited after recording");
+  appendFileSync(join(dir, `orders/${tag}.sql`), "\n-- edited after recording");
   const rerecord = run("--dir", dir, "--record");
   expect(rerecord.code).toBe(1);
-  expect(rerecord.output).toContain("drizzle/orders/0002_colour.sql changed after it was recorded");
+  expect(rerecord.output).toContain(`drizzle/orders/${tag}.sql changed after it was recorded`);
   expect(readFileSync(join(dir, "migrations.lock.json"), "utf8")).toBe(lockBefore);
 });

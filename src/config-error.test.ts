@@ -48,13 +48,13 @@ describe("loadConfig", () => {
   });
 
   test("when a retention period is a duration in range, then it is taken in any unit; otherwise it is refused by name", () => {
-    expect(loadConfig({ OUTBOX_RETENTION: "36h", INBOX_RETENTION: "90d", SENT_EMAIL_BODY_RETENTION: "1s", RETENTION_INTERVAL: "500000ms" })).toMatchObject({
+    expect(loadConfig({ NODE_ENV: "development", OUTBOX_RETENTION: "36h", INBOX_RETENTION: "90d", SENT_EMAIL_BODY_RETENTION: "1s", RETENTION_INTERVAL: "500000ms" })).toMatchObject({
       outboxRetentionMs: 36 * 3_600_000,
       inboxRetentionMs: 90 * 86_400_000,
       sentEmailBodyRetentionMs: 1000,
       retentionIntervalMs: 500_000,
     });
-    const problems = problemsOf({ OUTBOX_RETENTION: "7 days", INBOX_RETENTION: "12h", SENT_EMAIL_BODY_RETENTION: "-1d", RETENTION_INTERVAL: "2d" });
+    const problems = problemsOf({ NODE_ENV: "development", OUTBOX_RETENTION: "7 days", INBOX_RETENTION: "12h", SENT_EMAIL_BODY_RETENTION: "-1d", RETENTION_INTERVAL: "2d" });
     expect(namesIn(problems)).toEqual(["INBOX_RETENTION", "OUTBOX_RETENTION", "RETENTION_INTERVAL", "SENT_EMAIL_BODY_RETENTION"]);
     expect(problems.find((p) => p.startsWith("INBOX_RETENTION"))).toContain("from 1d to 3650d");
   });
