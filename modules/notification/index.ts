@@ -9,11 +9,15 @@ import { inbox, outbox } from "./infrastructure/schema.ts";
 import { SmtpMailSender } from "./infrastructure/smtp-mail-sender.ts";
 import { StoredMailSender } from "./infrastructure/stored-mail-sender.ts";
 
-/** What the composition root hands the module: SMTP_URL (optional) and MAIL_FROM. */
+/** What the composition root hands the module: SMTP_URL (optional), MAIL_FROM, MAIL_HOLD_MS, MAIL_RETRY_DELAYS_MS. */
 export interface MailSettings {
   /** Without it, e-mails are stored and logged instead of sent. */
   smtpUrl?: string;
   from: string;
+  /** How long an order's e-mail waits for the order's earlier e-mail (default 5 minutes). */
+  holdMs?: number;
+  /** Waits between sending attempts; an e-mail is `failed` after one attempt more than there are delays. */
+  retryDelaysMs?: readonly number[];
 }
 
 /**
@@ -24,10 +28,11 @@ export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
   name: "notification",
   consumes: [OrderConfirmed, OrderRejected, OrderCancelled, OrderShipped],
   create(ctx) {
-    const { smtpUrl, from } = ctx.mail;
+    const { smtpUrl, from, holdMs, retryDelaysMs } = ctx.mail;
     const smtp = smtpUrl ? new SmtpMailSender(smtpUrl) : undefined;
     const sender = smtp ?? new StoredMailSender(ctx.logger);
-    const dispatcher = new MailDispatcher({ database: ctx.background ?? ctx.database, sender, from, logger: ctx.logger });
+    const policy = retryDelaysMs ? { maxAttempts: retryDelaysMs.length + 1, backoffMs: retryDelaysMs } : undefined;
+    const dispatcher = new MailDispatcher({ database: ctx.background ?? ctx.database, sender, from, logger: ctx.logger, holdMs, policy });
     return {
       name: "notification",
       migrationsFolder,

@@ -28,6 +28,11 @@ export const notifications = notificationSchema.table(
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /**
+     * The order's version the event carried (null for an event sent before orders added it): an order's e-mails go
+     * out in this order (see the dispatcher's claim).
+     */
+    version: integer("version"),
   },
   (table) => [
     unique("notifications_message_template_key").on(table.messageId, table.template),
