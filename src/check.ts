@@ -9,6 +9,8 @@ export interface CheckReport {
   checks: InvariantCheck[];
   /** Messages parked per module: not a broken invariant, but events waiting for an operator. */
   deadLetters: Record<string, number | string>;
+  /** Information per module (e.g. failed e-mails): work waiting for an operator, not a broken invariant. */
+  notes: Record<string, string[]>;
   ok: boolean;
 }
 
@@ -21,16 +23,18 @@ export async function runChecks(config: Config, logger: Logger, settleMs: number
   try {
     const checks: InvariantCheck[] = [];
     const deadLetters: CheckReport["deadLetters"] = {};
+    const notes: CheckReport["notes"] = {};
     for (const module of modules) {
       checks.push(await checkOutboxDrains(database.db, module.name, module.outboxTable, settleMs));
       checks.push(...((await module.check?.({ settleMs })) ?? []));
+      if (module.notes) notes[module.name] = await module.notes();
       if (module.handlers.length > 0) {
         deadLetters[module.name] = await countDeadLetters({ amqpUrl: config.amqpUrl, prefix: config.amqpPrefix, module: module.name }).catch(
           (error: Error) => `unknown (${error.message})`,
         );
       }
     }
-    return { checks, deadLetters, ok: checks.every((c) => c.violations.length === 0) };
+    return { checks, deadLetters, notes, ok: checks.every((c) => c.violations.length === 0) };
   } finally {
     await close();
   }
@@ -45,6 +49,7 @@ export function formatReport(report: CheckReport): string {
   for (const [module, parked] of Object.entries(report.deadLetters)) {
     lines.push(`info  ${module}: ${parked} message(s) parked in the dead-letter queue${parked ? " (shop dlq list " + module + ")" : ""}`);
   }
+  for (const [module, texts] of Object.entries(report.notes)) for (const text of texts) lines.push(`info  ${module}: ${text}`);
   lines.push(report.ok ? "all invariants hold" : `${report.checks.filter((c) => c.violations.length > 0).length} invariant(s) violated`);
   return lines.join("\n");
 }

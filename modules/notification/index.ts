@@ -1,6 +1,9 @@
+import type { Executor } from "../../src/platform/db.ts";
 import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../orders/contract.ts";
 import { orderEmailHandlers } from "./application/order-email-handlers.ts";
+import { reportFailedEmails } from "./application/report-failed-emails.ts";
+import { retryFailedEmails, type RetryOutcome } from "./application/retry-failed-emails.ts";
 import { notificationRoutes } from "./http.ts";
 import { MailDispatcher } from "./infrastructure/mail-dispatcher.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
@@ -40,6 +43,7 @@ export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
       handlers: orderEmailHandlers(notificationRepository),
       outboxTable: outbox,
       inboxTable: inbox,
+      notes: () => reportFailedEmails({ db: ctx.database.db, repository: notificationRepository }),
       async start() {
         ctx.logger.info(
           { mail: smtpUrl ? `SMTP at ${smtpAddress(smtpUrl)}` : "stored and logged (no SMTP_URL)", from },
@@ -54,6 +58,14 @@ export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
     };
   },
 };
+
+/**
+ * `shop mail retry`: failed e-mails (all, or those of `ids`) back to pending with fresh attempts; a running
+ * dispatcher is woken and sends them.
+ */
+export function retryFailedMail(db: Executor, ids?: readonly string[]): Promise<RetryOutcome> {
+  return retryFailedEmails({ db, repository: notificationRepository }, ids);
+}
 
 // The URL may hold a password: log where mail goes, never the credentials.
 function smtpAddress(smtpUrl: string): string {

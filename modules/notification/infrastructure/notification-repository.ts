@@ -21,6 +21,25 @@ with added as (
 announced as (select pg_notify('${MAIL_CHANNEL}', '') from added limit 1)
 select (select count(*)::int from added) as added, (select count(*) from announced) as announced`;
 
+// `shop mail retry`: failed e-mails (all, or those of $1) owed again with fresh attempts, and one NOTIFY for the dispatcher.
+const RETRY_FAILED = `
+with retried as (
+  update notification.notifications set status = 'pending', attempts = 0, next_attempt_at = now()
+  where status = 'failed' and ($1::uuid[] is null or id = any($1::uuid[]))
+  returning id, order_id, template, "to", last_error),
+announced as (select pg_notify('${MAIL_CHANNEL}', '') from retried limit 1)
+select id, order_id as "orderId", template, "to", last_error as "lastError", (select count(*)::int from announced) as announced
+from retried order by id`;
+
+/** A failed e-mail put back to pending. */
+export interface RetriedNotification {
+  id: string;
+  orderId: string;
+  template: TemplateName;
+  to: string;
+  lastError: string | null;
+}
+
 export interface NewNotification {
   messageId: string;
   orderId: string;
@@ -138,6 +157,27 @@ export const notificationRepository = {
       .update(notifications)
       .set({ status: outcome.status, attempts: outcome.attempts, lastError: error.slice(0, 1000), ...(nextAttemptAt ? { nextAttemptAt } : {}) })
       .where(eq(notifications.id, id));
+  },
+
+  /** Failed e-mails (all, or those of `ids` that are failed) back to `pending` with no attempt used, due now; announced. */
+  async retryFailed(db: Executor, ids?: readonly string[]): Promise<RetriedNotification[]> {
+    const rows = await sqlOf(db).unsafe<Array<RetriedNotification & { announced: number }>>(RETRY_FAILED, [ids ? [...ids] : null]);
+    return rows.map(({ announced: _, ...row }) => row);
+  },
+
+  /** The status of each of these e-mails that exists. */
+  async statusesOf(db: Executor, ids: readonly string[]): Promise<Map<string, NotificationRow["status"]>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db.select({ id: notifications.id, status: notifications.status }).from(notifications).where(inArray(notifications.id, [...ids]));
+    return new Map(rows.map((r) => [r.id, r.status]));
+  },
+
+  /** How many e-mails are `failed`, and the oldest of them (by recording). */
+  async failedSummary(db: Executor): Promise<{ count: number; oldest?: NotificationRow }> {
+    const failed = eq(notifications.status, "failed");
+    const [counted] = await db.select({ count: sql<number>`count(*)::int` }).from(notifications).where(failed);
+    const [oldest] = await db.select().from(notifications).where(failed).orderBy(asc(notifications.createdAt)).limit(1);
+    return { count: counted?.count ?? 0, oldest };
   },
 
   /** Newest first (ids are UUIDv7, so id order is creation order); `beforeId` is the keyset cursor. */

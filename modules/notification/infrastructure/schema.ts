@@ -46,6 +46,8 @@ export const notifications = notificationSchema.table(
     // What the dispatcher scans on every pass: only the rows still owed, in due order.
     index("notifications_due_idx").on(table.nextAttemptAt).where(sql`${table.status} = 'pending'`),
     index("notifications_order_idx").on(table.orderId, table.id),
+    // The e-mails given up on, oldest first: what `shop check` reports and `shop mail retry` takes back.
+    index("notifications_failed_idx").on(table.createdAt).where(sql`${table.status} = 'failed'`),
   ],
 );
 

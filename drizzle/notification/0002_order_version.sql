@@ -1,1 +1,0 @@
-ALTER TABLE "notification"."notifications" ADD COLUMN "version" integer;
