@@ -36,7 +36,9 @@ export interface Shop {
 }
 
 function portsFor(name: ModuleName, config: Config): Record<string, unknown> {
-  if (name === "notification") return { mail: { smtpUrl: config.smtpUrl, from: config.mailFrom } };
+  if (name === "notification") {
+    return { mail: { smtpUrl: config.smtpUrl, from: config.mailFrom, holdMs: config.mailHoldMs, retryDelaysMs: config.mailRetryDelaysMs } };
+  }
   return {};
 }
 

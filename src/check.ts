@@ -11,6 +11,8 @@ export interface CheckReport {
   checks: InvariantCheck[];
   /** Messages parked per module: not a broken invariant, but events waiting for an operator. */
   deadLetters: Record<string, number | string>;
+  /** Information per module (e.g. failed e-mails): work waiting for an operator, not a broken invariant. */
+  notes: Record<string, string[]>;
   ok: boolean;
 }
 
@@ -23,12 +25,13 @@ export interface CheckReport {
 export async function runChecks(config: Config, logger: Logger, settleMs: number): Promise<CheckReport> {
   if (!(await waitForDatabase(config.databaseUrl, logger, undefined, { create: false }))) {
     const missing = `database "${databaseName(config.databaseUrl)}" does not exist at ${databaseAddress(config.databaseUrl)}: create and migrate it with \`shop migrate\``;
-    return { checks: [{ name: "database exists", violations: [missing] }], deadLetters: {}, ok: false };
+    return { checks: [{ name: "database exists", violations: [missing] }], deadLetters: {}, notes: {}, ok: false };
   }
   const { database, modules, close } = openShop(config, logger);
   try {
     const checks: InvariantCheck[] = [];
     const deadLetters: CheckReport["deadLetters"] = {};
+    const notes: CheckReport["notes"] = {};
     for (const module of modules) {
       const status = await readMigrationStatus(database.sql, module.name, module.migrationsFolder, module.supersededMigrations);
       const schema: InvariantCheck = { name: `${module.name}: database schema is up to date`, violations: describeMigrationStatus(status) };
@@ -36,6 +39,7 @@ export async function runChecks(config: Config, logger: Logger, settleMs: number
       if (schema.violations.length === 0) {
         checks.push(await checkOutboxDrains(database.db, module.name, module.outboxTable, settleMs));
         checks.push(...((await module.check?.({ settleMs })) ?? []));
+        if (module.notes) notes[module.name] = await module.notes();
       }
       if (module.handlers.length > 0) {
         deadLetters[module.name] = await countDeadLetters({ amqpUrl: config.amqpUrl, prefix: config.amqpPrefix, module: module.name }).catch(
@@ -43,7 +47,7 @@ export async function runChecks(config: Config, logger: Logger, settleMs: number
         );
       }
     }
-    return { checks, deadLetters, ok: checks.every((c) => c.violations.length === 0) };
+    return { checks, deadLetters, notes, ok: checks.every((c) => c.violations.length === 0) };
   } finally {
     await close();
   }
@@ -58,6 +62,7 @@ export function formatReport(report: CheckReport): string {
   for (const [module, parked] of Object.entries(report.deadLetters)) {
     lines.push(`info  ${module}: ${parked} message(s) parked in the dead-letter queue${parked ? " (shop dlq list " + module + ")" : ""}`);
   }
+  for (const [module, texts] of Object.entries(report.notes)) for (const text of texts) lines.push(`info  ${module}: ${text}`);
   lines.push(report.ok ? "all invariants hold" : `${report.checks.filter((c) => c.violations.length > 0).length} invariant(s) violated`);
   return lines.join("\n");
 }

@@ -52,6 +52,8 @@ const EnvSchema = t.Object({
   AUTH_SECRET: t.String({ minLength: 32, description: "at least 32 characters" }),
   SMTP_URL: t.Optional(t.String({ pattern: "^smtps?://.+", description: "smtp://user:pass@host:port" })),
   MAIL_FROM: t.String({ minLength: 3 }),
+  MAIL_HOLD_MS: IntString(0, 86400000),
+  MAIL_RETRY_DELAYS_MS: t.String({ pattern: "^[0-9]+(,[0-9]+)*$", description: "comma-separated delays in ms, e.g. 1000,5000,30000,120000" }),
   LOG_LEVEL: t.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => t.Literal(l))),
   RETRY_DELAYS_MS: t.String({ pattern: "^[0-9]+(,[0-9]+)*$", description: "comma-separated delays in ms, e.g. 1000,5000,30000" }),
   OUTBOX_POLL_MS: IntString(10, 600000),
@@ -76,6 +78,8 @@ const DEFAULTS: Record<string, string> = {
   MODULES: MODULE_NAMES.join(","),
   AUTH_SECRET: DEVELOPMENT_AUTH_SECRET,
   MAIL_FROM: "Shop <shop@localhost>",
+  MAIL_HOLD_MS: "300000",
+  MAIL_RETRY_DELAYS_MS: "1000,5000,30000,120000",
   LOG_LEVEL: "info",
   RETRY_DELAYS_MS: "1000,5000,30000",
   OUTBOX_POLL_MS: "1000",
@@ -100,6 +104,10 @@ export interface Config {
   authSecret: string;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** How long an order's e-mail waits for the order's earlier e-mail to be recorded. */
+  mailHoldMs: number;
+  /** Waits between attempts to send an e-mail; it is `failed` after one attempt more than there are delays. */
+  mailRetryDelaysMs: number[];
   logLevel: Static<typeof EnvSchema>["LOG_LEVEL"];
   /** One entry per retry of a failing handler; the message is dead-lettered after the last. */
   retryDelaysMs: number[];
@@ -202,6 +210,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authSecret: env_.AUTH_SECRET,
     smtpUrl: env_.SMTP_URL,
     mailFrom: env_.MAIL_FROM,
+    mailHoldMs: Number(env_.MAIL_HOLD_MS),
+    mailRetryDelaysMs: env_.MAIL_RETRY_DELAYS_MS.split(",").map(Number),
     logLevel: env_.LOG_LEVEL,
     retryDelaysMs: env_.RETRY_DELAYS_MS.split(",").map(Number),
     outboxPollMs: Number(env_.OUTBOX_POLL_MS),

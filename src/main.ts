@@ -5,6 +5,7 @@ import { listDeadLetters, replayDeadLetters } from "./platform/messaging/dead-le
 import { prepare, startShop } from "./app.ts";
 import { formatReport, runChecks } from "./check.ts";
 import { prune } from "./cli/prune.ts";
+import { mailCommand } from "./cli/mail.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { signToken } from "./platform/http/auth.ts";
 import { MigrationError } from "./platform/migration-history.ts";
@@ -24,6 +25,8 @@ Commands:
   dlq list <module>             show the messages parked in a module's dead-letter queue, with the reason
   dlq replay <module> [--id MESSAGE_ID ...]
                                 send parked messages back to the module's queue (all, or the given ids)
+  mail retry [--id NOTIFICATION_ID ...]
+                                put failed e-mails (all, or the given ids) back to pending with fresh attempts
   help                          show this text
 
 Configuration comes from the environment (see README): NODE_ENV (unset means production), PORT, DATABASE_URL,
@@ -66,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       return token(config, rest);
     case "dlq":
       return dlq(config, rest);
+    case "mail":
+      return mailCommand(config, rest);
     case "check":
       return check(config, logger, rest);
     case "prune":

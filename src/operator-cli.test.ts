@@ -10,17 +10,23 @@ import { publishRaw } from "./test-support/broker.ts";
 import { runCli } from "./test-support/process.ts";
 import { describeSchema, migrateAsAt } from "./test-support/schema-history.ts";
 import { admin, alice, startTestShop, testEnv, type TestShop } from "./test-support/shop.ts";
+import { startSmtpServer, subjectOf, type TestSmtpServer } from "./test-support/smtp-server.ts";
 
-// The operator's commands, run as the real CLI against a live shop: `shop check` and `shop dlq`.
+// The operator's commands, run as the real CLI against a live shop: `shop check`, `shop dlq` and `shop mail`.
+// The shop sends its e-mails to a real SMTP server, which a test can make refuse them; an e-mail is given up on
+// after three quick attempts.
 let shop: TestShop;
+let smtp: TestSmtpServer;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  shop = await startTestShop("operator");
+  smtp = await startSmtpServer();
+  shop = await startTestShop("operator", { SMTP_URL: smtp.url, MAIL_RETRY_DELAYS_MS: "50,50" });
   env = testEnv(shop.database, shop.prefix);
 });
 afterAll(async () => {
   await shop?.close();
+  await smtp?.close();
 });
 
 const sql = () => shop.shop.database.sql;
@@ -234,5 +240,80 @@ describe("shop prune", () => {
     const result = await runCli(["prune", "--force"], env);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("usage: shop prune [--dry-run]");
+  });
+});
+
+describe("shop mail retry", () => {
+  /** An order whose confirmation e-mail the SMTP server refused until the shop gave up on it; returns the e-mail's id. */
+  async function failedConfirmation(): Promise<{ orderId: string; notificationId: string }> {
+    smtp.refuse("mailbox unavailable");
+    try {
+      const { orderId } = await confirmedOrder();
+      const [row] = await eventually(() => sql()<{ id: string; status: string }[]>`select id, status from notification.notifications where order_id = ${orderId}`, {
+        accept: (rows) => rows[0]?.status === "failed",
+        what: "the confirmation e-mail to be given up on",
+      });
+      return { orderId, notificationId: row!.id };
+    } finally {
+      smtp.accept();
+    }
+  }
+
+  const delivered = (orderId: string) => smtp.received.filter((m) => subjectOf(m.raw) === `Your order ${orderId} is confirmed`).length;
+
+  test("when an e-mail failed because SMTP refused it, then check lists it as information and mail retry gets it delivered", async () => {
+    const { orderId, notificationId } = await failedConfirmation();
+
+    const checked = await runCli(["check", "--settle", "0s"], env);
+    expect(checked.stdout).toMatch(/info {2}notification: \d+ failed e-mail\(s\) \(shop mail retry\); oldest /);
+    expect(checked.stdout).toContain("mailbox unavailable");
+    expect(checked.code).toBe(0);
+
+    const retry = await runCli(["mail", "retry", "--id", notificationId], env);
+    expect(retry.code).toBe(0);
+    expect(JSON.parse(retry.stdout.trim())).toMatchObject({ retried: notificationId, orderId, template: "order-confirmed", to: alice.email });
+    expect(retry.stderr).toContain("1 failed e-mail(s) put back to pending");
+
+    await eventually(() => delivered(orderId), { accept: (n) => n === 1, what: "the retried e-mail at the SMTP server" });
+    const [row] = await eventually(() => sql()<{ status: string; attempts: number }[]>`select status, attempts from notification.notifications where id = ${notificationId}`, {
+      accept: (rows) => rows[0]?.status === "sent",
+      what: "the retried e-mail marked sent",
+    });
+    expect(row!.attempts).toBe(1);
+    const after = await runCli(["check", "--settle", "0s"], env);
+    expect(after.stdout).not.toContain(notificationId);
+  });
+
+  test("when retry is run without ids, then every failed e-mail is sent", async () => {
+    const first = await failedConfirmation();
+    const second = await failedConfirmation();
+
+    const retry = await runCli(["mail", "retry"], env);
+    expect(retry.code).toBe(0);
+    expect(retry.stdout).toContain(first.notificationId);
+    expect(retry.stdout).toContain(second.notificationId);
+
+    await eventually(() => delivered(first.orderId) + delivered(second.orderId), { accept: (n) => n === 2, what: "both e-mails at the SMTP server" });
+    expect(await sql()`select 1 from notification.notifications where status = 'failed'`).toHaveLength(0);
+  });
+
+  test("when an id is not a failed e-mail, then it is left alone and retry says so and exits 1; a malformed id exits 2", async () => {
+    const { orderId } = await confirmedOrder();
+    const [sent] = await eventually(() => sql()<{ id: string; status: string }[]>`select id, status from notification.notifications where order_id = ${orderId}`, {
+      accept: (rows) => rows[0]?.status === "sent",
+      what: "the confirmation e-mail sent",
+    });
+    const unknown = crypto.randomUUID();
+
+    const retry = await runCli(["mail", "retry", "--id", sent!.id, "--id", unknown], env);
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toContain(`${sent!.id}: not failed (sent), left alone`);
+    expect(retry.stderr).toContain(`${unknown}: no such e-mail`);
+    expect(delivered(orderId)).toBe(1);
+
+    const malformed = await runCli(["mail", "retry", "--id", "42"], env);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('not an e-mail id (a UUID, as GET /notifications shows it): "42"');
+    expect((await runCli(["mail", "resend"], env)).code).toBe(2);
   });
 });

@@ -1,8 +1,11 @@
+import type { Executor } from "../../src/platform/db.ts";
 import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
 import { expireRows } from "../../src/platform/retention/rule.ts";
 import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../orders/contract.ts";
 import { orderEmailHandlers } from "./application/order-email-handlers.ts";
+import { reportFailedEmails } from "./application/report-failed-emails.ts";
+import { retryFailedEmails, type RetryOutcome } from "./application/retry-failed-emails.ts";
 import { notificationRoutes } from "./http.ts";
 import { MailDispatcher } from "./infrastructure/mail-dispatcher.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
@@ -11,11 +14,15 @@ import { inbox, notifications, outbox } from "./infrastructure/schema.ts";
 import { SmtpMailSender } from "./infrastructure/smtp-mail-sender.ts";
 import { StoredMailSender } from "./infrastructure/stored-mail-sender.ts";
 
-/** What the composition root hands the module: SMTP_URL (optional) and MAIL_FROM. */
+/** What the composition root hands the module: SMTP_URL (optional), MAIL_FROM, MAIL_HOLD_MS, MAIL_RETRY_DELAYS_MS. */
 export interface MailSettings {
   /** Without it, e-mails are stored and logged instead of sent. */
   smtpUrl?: string;
   from: string;
+  /** How long an order's e-mail waits for the order's earlier e-mail (default 5 minutes). */
+  holdMs?: number;
+  /** Waits between sending attempts; an e-mail is `failed` after one attempt more than there are delays. */
+  retryDelaysMs?: readonly number[];
 }
 
 /**
@@ -40,10 +47,11 @@ export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
     }),
   ],
   create(ctx) {
-    const { smtpUrl, from } = ctx.mail;
+    const { smtpUrl, from, holdMs, retryDelaysMs } = ctx.mail;
     const smtp = smtpUrl ? new SmtpMailSender(smtpUrl) : undefined;
     const sender = smtp ?? new StoredMailSender(ctx.logger);
-    const dispatcher = new MailDispatcher({ database: ctx.background ?? ctx.database, sender, from, logger: ctx.logger });
+    const policy = retryDelaysMs ? { maxAttempts: retryDelaysMs.length + 1, backoffMs: retryDelaysMs } : undefined;
+    const dispatcher = new MailDispatcher({ database: ctx.background ?? ctx.database, sender, from, logger: ctx.logger, holdMs, policy });
     return {
       name: "notification",
       migrationsFolder,
@@ -51,6 +59,7 @@ export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
       handlers: orderEmailHandlers(notificationRepository),
       outboxTable: outbox,
       inboxTable: inbox,
+      notes: () => reportFailedEmails({ db: ctx.database.db, repository: notificationRepository }),
       async start() {
         ctx.logger.info(
           { mail: smtpUrl ? `SMTP at ${smtpAddress(smtpUrl)}` : "stored and logged (no SMTP_URL)", from },
@@ -65,6 +74,14 @@ export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
     };
   },
 };
+
+/**
+ * `shop mail retry`: failed e-mails (all, or those of `ids`) back to pending with fresh attempts; a running
+ * dispatcher is woken and sends them.
+ */
+export function retryFailedMail(db: Executor, ids?: readonly string[]): Promise<RetryOutcome> {
+  return retryFailedEmails({ db, repository: notificationRepository }, ids);
+}
 
 // The URL may hold a password: log where mail goes, never the credentials.
 function smtpAddress(smtpUrl: string): string {

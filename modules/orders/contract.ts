@@ -19,6 +19,12 @@ const OrderSnapshot = {
   items: t.Array(OrderLine, { minItems: 1 }),
   totalCents: t.Integer({ minimum: 0 }),
   currency: t.String({ pattern: "^[A-Z]{3}$" }),
+  /**
+   * The order's version once this event's change is made: 1 for orders.order-placed, one more for each later event
+   * of the same order (every transition emits exactly one event), so an order's events are numbered 1, 2, 3, …
+   * without gaps and a consumer can put them back in order. Absent from events written before it was added.
+   */
+  version: t.Optional(t.Integer({ minimum: 1 })),
 };
 
 const Shortage = t.Object({ sku: t.String(), requested: t.Integer(), available: t.Integer() });

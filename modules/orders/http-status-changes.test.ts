@@ -70,6 +70,7 @@ describe("POST /orders/:id/cancel", () => {
       totalCents: 2500,
       currency: "EUR",
       reason: "cancelled by customer",
+      version: 2,
     });
   });
 
@@ -84,7 +85,7 @@ describe("POST /orders/:id/cancel", () => {
     expect(body).toMatchObject({ status: "cancelled", statusReason: "found it cheaper elsewhere", version: 3 });
     expect(body.history.map((change: { status: string }) => change.status)).toEqual(["pending", "confirmed", "cancelled"]);
     const [event] = await eventsFor(h, order.id, OrderCancelled.name);
-    expect(event?.envelope.data).toMatchObject({ orderId: order.id, reason: "found it cheaper elsewhere" });
+    expect(event?.envelope.data).toMatchObject({ orderId: order.id, reason: "found it cheaper elsewhere", version: 3 });
   });
 
   test("when an admin cancels someone's order, then it is cancelled by admin; another customer gets 404 and changes nothing", async () => {
@@ -160,7 +161,7 @@ describe("POST /orders/:id/ship", () => {
     expect(events).toHaveLength(1);
     expect(events[0]!.envelope.correlationId).toBe("ship-1");
     expect(checkData(OrderShipped, events[0]!.envelope.data)).toBeUndefined();
-    expect(events[0]!.envelope.data).toMatchObject({ orderId: order.id, customerEmail: alice.principal.email, totalCents: 2500 });
+    expect(events[0]!.envelope.data).toMatchObject({ orderId: order.id, customerEmail: alice.principal.email, totalCents: 2500, version: 3 });
   });
 
   for (const status of ["pending", "rejected", "cancelled", "shipped"] as const) {

@@ -117,7 +117,7 @@ describe("inventory.stock-reserved", () => {
     const envelope = events[0]!.envelope;
     expect(envelope).toMatchObject({ correlationId: reserved.correlationId, causationId: reserved.id, source: "orders" });
     expect(checkData(OrderConfirmed, envelope.data)).toBeUndefined();
-    expect(envelope.data).toMatchObject({ orderId: order.id, customerId: order.customerId, totalCents: 1400, currency: "EUR" });
+    expect(envelope.data).toMatchObject({ orderId: order.id, customerId: order.customerId, totalCents: 1400, currency: "EUR", version: 2 });
   });
 
   test("when the order is no longer pending, then nothing changes and no event is emitted", async () => {
@@ -214,6 +214,6 @@ describe("inventory.stock-rejected", () => {
     const events = await eventsFor(order.id, OrderRejected.name);
     expect(events).toHaveLength(1);
     expect(checkData(OrderRejected, events[0]!.envelope.data)).toBeUndefined();
-    expect(events[0]!.envelope.data).toMatchObject({ orderId: order.id, reason, shortages, totalCents: order.totalCents });
+    expect(events[0]!.envelope.data).toMatchObject({ orderId: order.id, reason, shortages, totalCents: order.totalCents, version: 2 });
   });
 });

@@ -28,6 +28,8 @@ export interface ShopModule {
   stop?(): Promise<void>;
   /** The module's invariants for `shop check`; `settleMs` is how long in-flight work may take. */
   check?(options: { settleMs: number }): Promise<InvariantCheck[]>;
+  /** What `shop check` prints as information, not as a violation: work that waits for an operator. */
+  notes?(): Promise<string[]>;
 }
 
 /** One invariant `shop check` verified: what it is and every violation found (none = holds). */

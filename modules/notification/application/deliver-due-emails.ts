@@ -10,6 +10,8 @@ export interface DeliveryDependencies {
   sender: MailSender;
   from: string;
   policy: RetryPolicy;
+  /** How long an e-mail waits for its order's earlier e-mail to be recorded (domain/email-sequence.ts). */
+  holdMs: number;
   logger: Logger;
 }
 
@@ -17,8 +19,8 @@ export interface DeliveryDependencies {
 export const DELIVERY_LEASE_MS = 60_000;
 
 /**
- * One delivery pass: takes up to `batchSize` due e-mails for a lease (other instances take other rows), sends
- * them with no transaction open and no row locked, then records the outcomes: the sent ones in one statement,
+ * One delivery pass: takes up to `batchSize` due e-mails for a lease (other instances take other rows; at most one
+ * e-mail of an order, the next in its order's sequence), sends them with no transaction open and no row locked, then records the outcomes: the sent ones in one statement,
  * each failure scheduled again with the policy's backoff, or marked `failed` after the last attempt.
  * A dispatcher that dies between sending and recording leaves the e-mails to be sent again after the lease:
  * delivery is at-least-once.
@@ -28,8 +30,8 @@ export async function deliverDueEmails(
   batchSize: number,
   scope: "recent" | "all" = "all",
 ): Promise<{ claimed: number; sent: number }> {
-  const { db, repository, sender, from, policy, logger } = deps;
-  const due = await repository.claimDue(db, batchSize, DELIVERY_LEASE_MS, scope);
+  const { db, repository, sender, from, policy, holdMs, logger } = deps;
+  const due = await repository.claimDue(db, batchSize, { leaseMs: DELIVERY_LEASE_MS, holdMs, scope });
   const results = await Promise.allSettled(
     due.map((row) => sender.send({ to: row.to, from, subject: row.subject, text: row.textBody, html: row.htmlBody })),
   );

@@ -133,6 +133,14 @@ describe("order e-mail handlers", () => {
     expect(templates).toEqual(["order-confirmed", "order-shipped"]);
   });
 
+  test("when the event carries the order's version, then the e-mail records it; an event from before versions records none", async () => {
+    const order = snapshot();
+    await deliver(envelopeOf(OrderConfirmed, { ...order, version: 2 }));
+    await deliver(envelopeOf(OrderShipped, order));
+    const versions = Object.fromEntries((await rowsOf(order.orderId)).map((r) => [r.template, r.version]));
+    expect(versions).toEqual({ "order-confirmed": 2, "order-shipped": null });
+  });
+
   test("when the handler's transaction rolls back, then no e-mail is left behind", async () => {
     const order = snapshot();
     const envelope = envelopeOf(OrderConfirmed, order);

@@ -9,14 +9,18 @@ import type { NotificationRepository } from "../infrastructure/notification-repo
  * One e-mail per order event: rendered from the event's order snapshot and stored as `pending` in the
  * handler's (inbox) transaction — a batch of events in one statement. Nothing is sent here — a slow mail server
  * must not hold the message's transaction, and a rollback after a send would send twice; the MailDispatcher
- * sends after commit. The same event delivered again records nothing new (unique message id + template).
+ * sends after commit, in the order of the order's versions the events carry. The same event delivered again records
+ * nothing new (unique message id + template).
  */
 export function orderEmailHandlers(repository: NotificationRepository): EventHandler[] {
   const recording = <E extends EventDefinition>(event: E, template: TemplateName, render: (order: EventData<E>) => RenderedEmail) =>
     onBatch(event, async (items, { tx }) => {
       await repository.insertPending(
         tx,
-        items.map(({ data, envelope }) => ({ messageId: envelope.id, orderId: (data as { orderId: string }).orderId, template, email: render(data) })),
+        items.map(({ data, envelope }) => {
+          const { orderId, version } = data as { orderId: string; version?: number };
+          return { messageId: envelope.id, orderId, template, email: render(data), version };
+        }),
       );
     });
   return [

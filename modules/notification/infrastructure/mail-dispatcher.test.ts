@@ -3,12 +3,13 @@ import { eq, inArray } from "drizzle-orm";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import pino from "pino";
-import { SMTPServer } from "smtp-server";
 import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/platform/db.ts";
 import { createTestDatabase, type TestDatabase } from "../../../src/test-support/database.ts";
 import { eventually } from "../../../src/test-support/eventually.ts";
+import { startSmtpServer as startTestSmtpServer, subjectOf, type TestSmtpServer } from "../../../src/test-support/smtp-server.ts";
 import type { RetryPolicy } from "../domain/delivery-policy.ts";
-import { renderOrderConfirmed } from "../domain/order-templates.ts";
+import { renderOrderCancelled, renderOrderConfirmed, renderOrderShipped } from "../domain/order-templates.ts";
+import type { TemplateName } from "../domain/rendered-email.ts";
 import type { MailSender } from "../ports.ts";
 import { MailDispatcher } from "./mail-dispatcher.ts";
 import { migrationsFolder } from "./migrations.ts";
@@ -43,53 +44,10 @@ afterAll(async () => {
 
 // --- a real SMTP server (smtp-server) that records what reaches it -----------------------------------
 
-interface ReceivedMail {
-  mailFrom: string;
-  rcptTo: string[];
-  raw: string;
-}
-
-interface TestSmtpServer {
-  url: string;
-  received: ReceivedMail[];
-  /** When each DATA command ended (accepted or refused). */
-  attempts: number[];
-}
-
-/** Starts an SMTP server on a random port of 127.0.0.1; `refuse` makes it answer DATA with `451 <refuse>` that many times (Infinity: always). */
-async function startSmtpServer(options: { refuse?: string; refuseTimes?: number; delayMs?: number } = {}): Promise<TestSmtpServer> {
-  const received: ReceivedMail[] = [];
-  const attempts: number[] = [];
-  let refusalsLeft = options.refuse ? (options.refuseTimes ?? Infinity) : 0;
-  const server = new SMTPServer({
-    authOptional: true,
-    // Its bundled certificate has expired: a client that upgraded to TLS would fail the handshake.
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, session, callback) {
-      // smtp-server resets the session's envelope once the callback ran: copy it first.
-      const envelope = {
-        mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-        rcptTo: session.envelope.rcptTo.map((r) => r.address),
-      };
-      void (async () => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of stream) chunks.push(chunk as Buffer);
-        if (options.delayMs) await Bun.sleep(options.delayMs);
-        attempts.push(Date.now());
-        if (refusalsLeft > 0) {
-          refusalsLeft--;
-          return callback(Object.assign(new Error(options.refuse), { responseCode: 451 }));
-        }
-        received.push({ ...envelope, raw: Buffer.concat(chunks).toString("utf8") });
-        callback();
-      })().catch((error) => callback(error as Error));
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.server.address() as AddressInfo;
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `smtp://127.0.0.1:${port}`, received, attempts };
+async function startSmtpServer(options: Parameters<typeof startTestSmtpServer>[0] = {}): Promise<TestSmtpServer> {
+  const server = await startTestSmtpServer(options);
+  cleanups.push(() => server.close());
+  return server;
 }
 
 /** A port on which nothing listens (bound once by us, then released). */
@@ -150,7 +108,10 @@ function decodeBody(body: string, encoding: string): string {
 
 // --- helpers ---------------------------------------------------------------------------------------
 
-function dispatcher(sender: MailSender, options: { policy?: RetryPolicy; pollMs?: number; batchSize?: number; db?: DatabaseHandle } = {}) {
+function dispatcher(
+  sender: MailSender,
+  options: { policy?: RetryPolicy; pollMs?: number; batchSize?: number; db?: DatabaseHandle; holdMs?: number } = {},
+) {
   const instance = new MailDispatcher({
     database: options.db ?? database,
     sender,
@@ -159,6 +120,7 @@ function dispatcher(sender: MailSender, options: { policy?: RetryPolicy; pollMs?
     policy: options.policy ?? FAST_RETRIES,
     pollMs: options.pollMs ?? 20,
     batchSize: options.batchSize,
+    holdMs: options.holdMs,
   });
   cleanups.push(() => instance.stop());
   return instance;
@@ -190,6 +152,24 @@ async function recordConfirmed(order: ReturnType<typeof confirmedOrder>, message
   await database.db.transaction((tx) =>
     notificationRepository.insertPending(tx, [{ messageId, orderId: order.orderId, template: "order-confirmed", email: renderOrderConfirmed(order) }]),
   );
+}
+
+const RENDER = { "order-confirmed": renderOrderConfirmed, "order-cancelled": renderOrderCancelled, "order-shipped": renderOrderShipped };
+
+/** Records the e-mail of one order event carrying the order's `version` (none: an event from before versions). */
+async function recordEvent(order: ReturnType<typeof confirmedOrder>, template: keyof typeof RENDER, version: number | undefined) {
+  await database.db.transaction((tx) =>
+    notificationRepository.insertPending(tx, [
+      { messageId: Bun.randomUUIDv7(), orderId: order.orderId, template: template as TemplateName, email: RENDER[template](order), version },
+    ]),
+  );
+}
+
+/** What the customer's mailbox received for the order, in order of arrival: "confirmed", "cancelled", "shipped". */
+function mailbox(smtp: TestSmtpServer, order: ReturnType<typeof confirmedOrder>): string[] {
+  return smtp.received
+    .filter((m) => m.rcptTo.includes(order.customerEmail))
+    .map((m) => /(confirmed|cancelled|shipped)$/.exec(subjectOf(m.raw) ?? "")?.[1] ?? `? ${subjectOf(m.raw)}`);
 }
 
 async function rowOf(orderId: string) {
@@ -315,5 +295,76 @@ describe("MailDispatcher with SMTP", () => {
     // Both instances took part (otherwise the test would not have exercised the row locks).
     expect(sentBy[0]! + sentBy[1]!).toBe(orders.length);
     expect(Math.min(...sentBy)).toBeGreaterThan(0);
+  });
+});
+
+describe("MailDispatcher keeps an order's e-mails in version order", () => {
+  test("when the cancellation (version 3) is recorded before the confirmation (version 2), then the customer receives the confirmation first, then the cancellation", async () => {
+    const smtp = await startSmtpServer();
+    const instance = dispatcher(smtpSender(smtp.url));
+    await instance.start();
+    const order = confirmedOrder();
+
+    await recordEvent(order, "order-cancelled", 3);
+    // A whole pass with the cancellation alone: without the ordering rule it goes out here.
+    instance.wake();
+    await instance.idle();
+    await recordEvent(order, "order-confirmed", 2);
+
+    await eventually(() => mailbox(smtp, order), { accept: (m) => m.length === 2, what: "both e-mails at the SMTP server" });
+    expect(mailbox(smtp, order)).toEqual(["confirmed", "cancelled"]);
+  });
+
+  test("when both e-mails are due in one claim, then the earlier version is sent first and the later one after it", async () => {
+    const smtp = await startSmtpServer({ delayMs: 20 });
+    const orders = Array.from({ length: 3 }, confirmedOrder);
+    // The later e-mail is due first: a claim in due order alone would send it first.
+    for (const order of orders) await recordEvent(order, "order-shipped", 3);
+    for (const order of orders) await recordEvent(order, "order-confirmed", 2);
+    await dispatcher(smtpSender(smtp.url), { batchSize: 10 }).start();
+
+    await eventually(() => orders.every((o) => mailbox(smtp, o).length === 2), { what: "every e-mail at the SMTP server" });
+    for (const order of orders) expect(mailbox(smtp, order)).toEqual(["confirmed", "shipped"]);
+  });
+
+  test("when the earlier e-mail's first attempt is refused, then the later one waits for its retry and goes out after it", async () => {
+    const smtp = await startSmtpServer({ refuse: "try again later", refuseTimes: 1 });
+    const order = confirmedOrder();
+    await recordEvent(order, "order-confirmed", 2);
+    await recordEvent(order, "order-cancelled", 3);
+    await dispatcher(smtpSender(smtp.url), { batchSize: 1 }).start();
+
+    await eventually(() => mailbox(smtp, order), { accept: (m) => m.length === 2, what: "both e-mails at the SMTP server" });
+    expect(mailbox(smtp, order)).toEqual(["confirmed", "cancelled"]);
+    expect(smtp.attempts).toHaveLength(3);
+  });
+
+  test("when the earlier e-mail never comes, then the later one is held for the hold and sent once it has passed", async () => {
+    const smtp = await startSmtpServer();
+    const holdMs = 1_500;
+    await dispatcher(smtpSender(smtp.url), { holdMs }).start();
+    const order = confirmedOrder();
+
+    await recordEvent(order, "order-shipped", 3);
+
+    await eventually(() => mailbox(smtp, order), { accept: (m) => m.length === 1, what: "the held e-mail at the SMTP server", timeoutMs: 15_000 });
+    const row = await rowOf(order.orderId);
+    expect(row).toMatchObject({ status: "sent", attempts: 1 });
+    // Not before the hold ran out (measured against the row's recording).
+    expect(smtp.received.at(-1)!.at - row!.createdAt.getTime()).toBeGreaterThanOrEqual(holdMs - 50);
+  });
+
+  test("when an e-mail's event carried no version (sent before orders added it), then it is not held, and holds nothing back", async () => {
+    const smtp = await startSmtpServer();
+    // A hold far longer than the test: nothing here may wait for it.
+    await dispatcher(smtpSender(smtp.url), { holdMs: 600_000 }).start();
+    const order = confirmedOrder();
+
+    await recordEvent(order, "order-confirmed", undefined);
+    await eventually(() => mailbox(smtp, order), { accept: (m) => m.length === 1, what: "the e-mail without a version" });
+    await recordEvent(order, "order-cancelled", 3);
+
+    await eventually(() => mailbox(smtp, order), { accept: (m) => m.length === 2, what: "the next e-mail of its order" });
+    expect(mailbox(smtp, order)).toEqual(["confirmed", "cancelled"]);
   });
 });

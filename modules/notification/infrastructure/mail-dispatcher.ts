@@ -3,6 +3,7 @@ import type { Logger } from "../../../src/platform/logger.ts";
 import { NotifiedLoop } from "../../../src/platform/notified-loop.ts";
 import { deliverDueEmails } from "../application/deliver-due-emails.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../domain/delivery-policy.ts";
+import { DEFAULT_ORDER_HOLD_MS } from "../domain/email-sequence.ts";
 import type { MailSender } from "../ports.ts";
 import { MAIL_CHANNEL, notificationRepository } from "./notification-repository.ts";
 
@@ -15,6 +16,8 @@ export interface MailDispatcherOptions {
   from: string;
   logger: Logger;
   policy?: RetryPolicy;
+  /** How long an e-mail waits for its order's earlier e-mail to be recorded (default 5 minutes). */
+  holdMs?: number;
   /** How often due e-mails (retries, or ones whose NOTIFY was missed) are looked for. */
   pollMs?: number;
   /** How long a wake waits for more e-mails before its pass (default 50 ms). */
@@ -37,7 +40,8 @@ export class MailDispatcher {
     const { database, sender, from, logger } = options;
     const policy = options.policy ?? DEFAULT_RETRY_POLICY;
     const batchSize = options.batchSize ?? 10;
-    const deps = { db: database.db, repository: notificationRepository, sender, from, policy, logger };
+    const holdMs = options.holdMs ?? DEFAULT_ORDER_HOLD_MS;
+    const deps = { db: database.db, repository: notificationRepository, sender, from, policy, holdMs, logger };
     this.loop = new NotifiedLoop({
       name: "mail dispatcher",
       sql: database.sql,

@@ -29,6 +29,11 @@ export const notifications = notificationSchema.table(
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /**
+     * The order's version the event carried (null for an event sent before orders added it): an order's e-mails go
+     * out in this order (see the dispatcher's claim).
+     */
+    version: integer("version"),
   },
   (table) => [
     unique("notifications_message_template_key").on(table.messageId, table.template),
@@ -44,6 +49,8 @@ export const notifications = notificationSchema.table(
     index("notifications_order_idx").on(table.orderId, table.id),
     // The retention sweep's scan: sent e-mails that still have their bodies, by age (a cleared one leaves it).
     index("notifications_sent_bodies_idx").on(table.sentAt).where(sql`${table.status} = 'sent' and ${table.htmlBody} <> ''`),
+    // The e-mails given up on, oldest first: what `shop check` reports and `shop mail retry` takes back.
+    index("notifications_failed_idx").on(table.createdAt).where(sql`${table.status} = 'failed'`),
   ],
 );
 

@@ -13,5 +13,6 @@ export function orderSnapshot(order: Order): OrderSnapshot {
     items: order.lines.map(({ sku, name, quantity, unitPriceCents, lineTotalCents }) => ({ sku, name, quantity, unitPriceCents, lineTotalCents })),
     totalCents: order.totalCents,
     currency: order.currency,
+    version: order.version,
   };
 }

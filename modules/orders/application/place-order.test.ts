@@ -91,6 +91,7 @@ describe("placeOrder", () => {
       ],
       totalCents: 6397,
       currency: "EUR",
+      version: 1,
     });
   });
 

@@ -1,0 +1,2 @@
+ALTER TABLE "notification"."notifications" ADD COLUMN "version" integer;--> statement-breakpoint
+CREATE INDEX "notifications_failed_idx" ON "notification"."notifications" USING btree ("created_at") WHERE "notification"."notifications"."status" = 'failed';
