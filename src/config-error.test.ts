@@ -126,10 +126,10 @@ describe("loadConfig", () => {
   });
 
   test("when the mail hold or mail retry delays are set, then they are used; out of range or malformed, they are refused", () => {
-    expect(loadConfig({})).toMatchObject({ mailHoldMs: 300_000, mailRetryDelaysMs: [1000, 5000, 30000, 120000] });
-    expect(loadConfig({ MAIL_HOLD_MS: "0", MAIL_RETRY_DELAYS_MS: "50" })).toMatchObject({ mailHoldMs: 0, mailRetryDelaysMs: [50] });
-    expect(namesIn(problemsOf({ MAIL_HOLD_MS: "86400001", MAIL_RETRY_DELAYS_MS: "1,,2" }))).toEqual(["MAIL_HOLD_MS", "MAIL_RETRY_DELAYS_MS"]);
-    expect(namesIn(problemsOf({ MAIL_HOLD_MS: "soon" }))).toEqual(["MAIL_HOLD_MS"]);
+    expect(loadConfig(DEV)).toMatchObject({ mailHoldMs: 300_000, mailRetryDelaysMs: [1000, 5000, 30000, 120000] });
+    expect(loadConfig({ ...DEV, MAIL_HOLD_MS: "0", MAIL_RETRY_DELAYS_MS: "50" })).toMatchObject({ mailHoldMs: 0, mailRetryDelaysMs: [50] });
+    expect(namesIn(problemsOf({ ...DEV, MAIL_HOLD_MS: "86400001", MAIL_RETRY_DELAYS_MS: "1,,2" }))).toEqual(["MAIL_HOLD_MS", "MAIL_RETRY_DELAYS_MS"]);
+    expect(namesIn(problemsOf({ ...DEV, MAIL_HOLD_MS: "soon" }))).toEqual(["MAIL_HOLD_MS"]);
   });
 
   test("when a URL with a password or the secret is refused, then the error shows neither", () => {
