@@ -26,12 +26,9 @@ const Availability = t.Union([t.Literal("in-stock"), t.Literal("out-of-stock")],
 /** What the storefront (anyone but an admin) sees of an active product. */
 const StorefrontProduct = t.Object({ sku: Sku, name: t.String(), priceCents: PriceCents, currency: Currency, availability: Availability });
 
-/** What an admin sees of any product, retired or not. */
+/** What an admin sees of any product, retired or not: the storefront's view and the stock behind it. */
 const ProductDetail = t.Object({
-  sku: Sku,
-  name: t.String(),
-  priceCents: PriceCents,
-  currency: Currency,
+  ...StorefrontProduct.properties,
   active: t.Boolean(),
   onHand: Units,
   reserved: Units,
@@ -40,9 +37,12 @@ const ProductDetail = t.Object({
   updatedAt: t.String({ format: "date-time" }),
 });
 
-const ProductView = t.Union([ProductDetail, StorefrontProduct], {
-  description: "an admin sees every product with its stock; anyone else sees active products with `availability` only",
-});
+// One object schema with the admin's fields optional rather than a union of the two views: Elysia checks and
+// cleans a union member by member on every answer, which cost a third of GET /products' CPU.
+const ProductView = t.Object(
+  { ...StorefrontProduct.properties, ...t.Partial(t.Omit(ProductDetail, Object.keys(StorefrontProduct.properties))).properties },
+  { description: "anyone sees active products with `availability`; an admin sees every product, with its stock and state as well" },
+);
 
 const ProductList = t.Object({
   items: t.Array(ProductView),
@@ -191,10 +191,7 @@ function storefrontProduct(product: ProductRow): Static<typeof StorefrontProduct
 
 function productDetail(product: ProductRow): Static<typeof ProductDetail> {
   return {
-    sku: product.sku,
-    name: product.name,
-    priceCents: product.priceCents,
-    currency: product.currency,
+    ...storefrontProduct(product),
     active: product.active,
     onHand: product.onHand,
     reserved: product.reserved,

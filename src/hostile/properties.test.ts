@@ -433,7 +433,7 @@ describe("valid bodies carrying prototype-pollution keys", () => {
         const answer = await send({ method: "PUT", path: `/products/${sku}`, caller: "admin", contentType: "application/json", body });
         expect([200, 201]).toContain(answer.status);
         const stored = JSON.parse(answer.text) as Record<string, unknown>;
-        expect(Object.keys(stored).sort()).toEqual(["active", "available", "currency", "name", "onHand", "priceCents", "reserved", "sku", "updatedAt", "version"]);
+        expect(Object.keys(stored).sort()).toEqual(["active", "availability", "available", "currency", "name", "onHand", "priceCents", "reserved", "sku", "updatedAt", "version"]);
         expect(stored).toMatchObject({ sku, name: `Polluted ${n}`, priceCents: n });
       }),
       propertyParameters(25),
