@@ -80,7 +80,8 @@ describe("classify, on errors of a real PostgreSQL", () => {
   test("when the server ends the session (pg_terminate_backend), then it is 'unreachable'", async () => {
     const victim = openDatabase(database.url, { max: 1 });
     try {
-      const [{ pid }] = await victim.sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      const [backend] = await victim.sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      const pid = backend!.pid;
       const error = await failureOf(() =>
         victim.db.transaction(async (tx) => {
           await tx.execute(sql`select 1`);
