@@ -1,5 +1,5 @@
 /**
- * Import rules of the modular monolith (DESIGN.md §2), checked in CI by `npm run lint:deps`
+ * Import rules of the modular monolith (README: Architecture), checked in CI by `npm run lint:deps`
  * (scripts/check-deps.ts, which also fails when nothing was cruised).
  *
  * Paths are relative to the repository root. `$1` in a `to` pattern is the module name captured by
