@@ -5,6 +5,7 @@ import { DrizzleQueryError } from "drizzle-orm/errors";
 import postgres from "postgres";
 import { createTestDatabase, type TestDatabase } from "../test-support/database.ts";
 import { openDatabase, type DatabaseHandle } from "./db.ts";
+import { errorToProblem } from "./http/problem.ts";
 import { classify, describeFailure, isTransient } from "./failures.ts";
 
 // Every error here is produced by a real PostgreSQL (or a real closed port), through drizzle where the shop's
@@ -74,6 +75,18 @@ describe("classify, on errors of a real PostgreSQL", () => {
       expect(describeFailure(error)).toBe("ECONNREFUSED");
     } finally {
       await closed.end({ timeout: 1 });
+    }
+  });
+
+  test("when the database's host name does not resolve, then it is 'unreachable': HTTP answers 503 and a handler is retried for free alike", async () => {
+    const nowhere = postgres("postgres://postgres@shop-database.invalid/none", { max: 1, connect_timeout: 5, onnotice: () => {} });
+    try {
+      const error = await failureOf(() => nowhere`select 1`);
+      expect(classify(error).kind).toBe("unreachable");
+      expect(isTransient(error)).toBe(true);
+      expect(errorToProblem(error, { requestId: "r" }).status).toBe(503);
+    } finally {
+      await nowhere.end({ timeout: 1 });
     }
   });
 
