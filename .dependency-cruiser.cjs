@@ -1,5 +1,5 @@
 /**
- * Import rules of the modular monolith (DESIGN.md §2), checked in CI by `npm run lint:deps`
+ * Import rules of the modular monolith (README: Architecture), checked in CI by `npm run lint:deps`
  * (scripts/check-deps.ts, which also fails when nothing was cruised).
  *
  * Paths are relative to the repository root. `$1` in a `to` pattern is the module name captured by
@@ -74,9 +74,19 @@ module.exports = {
       severity: "error",
       comment:
         "contract.ts is the module's published language: TypeBox schemas, event names and the event envelope type " +
-        "(src/platform/messaging/event.ts). Nothing else, so importing it never drags in a module's internals.",
+        "(src/platform/messaging/event.ts), and the platform's shared value formats (src/platform/formats.ts). " +
+        "Nothing else, so importing it never drags in a module's internals.",
       from: { path: "^modules/[^/]+/contract\\.ts$" },
-      to: { pathNot: ["(^|/)node_modules/@sinclair/typebox/", "^src/platform/messaging/event\\.ts$"] },
+      to: { pathNot: ["(^|/)node_modules/@sinclair/typebox/", "^src/platform/messaging/event\\.ts$", "^src/platform/formats\\.ts$"] },
+    },
+    {
+      name: "contract-building-blocks-are-schemas-only",
+      severity: "error",
+      comment:
+        "What a contract.ts may import from the platform (event.ts, formats.ts) imports only TypeBox itself, " +
+        "so a contract stays schemas all the way down.",
+      from: { path: "^src/platform/(messaging/event|formats)\\.ts$" },
+      to: { pathNot: ["(^|/)node_modules/@sinclair/typebox/"] },
     },
     {
       name: "domain-without-io",

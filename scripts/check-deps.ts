@@ -1,5 +1,5 @@
 /**
- * Checks the import rules of .dependency-cruiser.cjs (DESIGN.md §2) over src/, modules/ and scripts/.
+ * Checks the import rules of .dependency-cruiser.cjs (README: Architecture) over src/, modules/ and scripts/.
  *
  * Fails (exit 1) on any error-level violation, and also when the cruise found no TypeScript modules
  * at all: dependency-cruiser with a TypeScript it cannot drive "cruises 0 modules" and reports success,

@@ -1,10 +1,11 @@
 import { Type as t } from "@sinclair/typebox";
-import { defineEvent, UUID_PATTERN } from "../../src/platform/messaging/event.ts";
+import { Currency, Uuid } from "../../src/platform/formats.ts";
+import { defineEvent } from "../../src/platform/messaging/event.ts";
 
 /** The published language of the inventory module: the only part of it other modules may import. */
 
 export const Sku = t.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" });
-const OrderId = t.String({ pattern: UUID_PATTERN });
+const OrderId = Uuid();
 
 const Shortage = t.Object({
   sku: Sku,
@@ -21,7 +22,7 @@ export const ProductUpserted = defineEvent(
     sku: Sku,
     name: t.String({ minLength: 1 }),
     priceCents: t.Integer({ minimum: 0 }),
-    currency: t.String({ pattern: "^[A-Z]{3}$" }),
+    currency: Currency(),
     active: t.Boolean(),
     /**
      * Grows by one with every catalog change of this sku. Optional for compatibility with events sent

@@ -1,5 +1,6 @@
 import { Elysia, status, t, type Static } from "elysia";
 import type { Database } from "../../src/platform/db.ts";
+import { Currency } from "../../src/platform/formats.ts";
 import { authPlugin, requireAdmin, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
 import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
@@ -14,8 +15,7 @@ import { Sku } from "./contract.ts";
 import { availableStock, MAX_UNITS } from "./domain/stock.ts";
 import type { ProductRepository, ProductRow } from "./infrastructure/product-repository.ts";
 
-const CURRENCY_PATTERN = "^[A-Z]{3}$";
-const Currency = t.String({ pattern: CURRENCY_PATTERN, description: "ISO 4217 code", examples: ["EUR"] });
+const CurrencyCode = Currency({ examples: ["EUR"] });
 const PriceCents = JsonInteger({ minimum: 0, maximum: MAX_UNITS, description: "price in minor units (cents)" });
 const Units = JsonInteger({ minimum: 0, maximum: MAX_UNITS });
 
@@ -24,7 +24,7 @@ const Availability = t.Union([t.Literal("in-stock"), t.Literal("out-of-stock")],
 });
 
 /** What the storefront (anyone but an admin) sees of an active product. */
-const StorefrontProduct = t.Object({ sku: Sku, name: t.String(), priceCents: PriceCents, currency: Currency, availability: Availability });
+const StorefrontProduct = t.Object({ sku: Sku, name: t.String(), priceCents: PriceCents, currency: CurrencyCode, availability: Availability });
 
 /** What an admin sees of any product, retired or not: the storefront's view and the stock behind it. */
 const ProductDetail = t.Object({
@@ -63,8 +63,7 @@ const ProductBody = t.Object({
   name: t.String({ minLength: 1, maxLength: 200, pattern: "\\S" }),
   priceCents: PriceCents,
   currency: t.Optional(
-    t.String({
-      pattern: CURRENCY_PATTERN,
+    Currency({
       description:
         `ISO 4217 code; ${DEFAULT_CURRENCY} when creating without one. An existing product keeps its currency: leave it out ` +
         "(or send the current one); another one is 409 `INVENTORY.CURRENCY_CHANGE`",

@@ -1,5 +1,6 @@
 import { Type as t } from "@sinclair/typebox";
-import { defineEvent, UUID_PATTERN } from "../../src/platform/messaging/event.ts";
+import { Currency, Uuid } from "../../src/platform/formats.ts";
+import { defineEvent } from "../../src/platform/messaging/event.ts";
 
 /** The published language of the orders module: the only part of it other modules may import. */
 
@@ -13,12 +14,12 @@ const OrderLine = t.Object({
 
 /** What every order event carries, so a consumer (e-mail, stock) needs no call back to orders. */
 const OrderSnapshot = {
-  orderId: t.String({ pattern: UUID_PATTERN }),
+  orderId: Uuid(),
   customerId: t.String({ minLength: 1 }),
   customerEmail: t.String({ minLength: 3 }),
   items: t.Array(OrderLine, { minItems: 1 }),
   totalCents: t.Integer({ minimum: 0 }),
-  currency: t.String({ pattern: "^[A-Z]{3}$" }),
+  currency: Currency(),
   /**
    * The order's version once this event's change is made: 1 for orders.order-placed, one more for each later event
    * of the same order (every transition emits exactly one event), so an order's events are numbered 1, 2, 3, …

@@ -43,7 +43,7 @@ class LogCapture {
   }
 }
 
-function spawnShop(binary: string | undefined, env: Record<string, string>) {
+function spawnShopProcess(binary: string | undefined, env: Record<string, string>) {
   const command = binary ? [binary, "serve"] : [process.execPath, "src/main.ts", "serve"];
   const fullEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) fullEnv[key] = value;
@@ -52,8 +52,8 @@ function spawnShop(binary: string | undefined, env: Record<string, string>) {
 }
 
 /** Starts one shop process with PORT=0 and waits for its banner and /health/ready. */
-export async function startShop(name: string, binary: string | undefined, env: Record<string, string>): Promise<ShopProcess> {
-  const proc = spawnShop(binary, env);
+export async function spawnShop(name: string, binary: string | undefined, env: Record<string, string>): Promise<ShopProcess> {
+  const proc = spawnShopProcess(binary, env);
   const log = new LogCapture();
   const reading = Promise.all([log.pump(proc.stdout), log.pump(proc.stderr)]).catch(() => {});
   const handle: ShopProcess = {

@@ -11,7 +11,7 @@ import { call, pool, until, type Answer } from "./http.ts";
 import { BacklogProbe } from "./backlog.ts";
 import type { Options } from "./options.ts";
 import { enableStatements, ShopDb } from "./postgres-stats.ts";
-import { startShop } from "./processes.ts";
+import { spawnShop } from "./processes.ts";
 import { ms, prng } from "./stats.ts";
 
 const MAX_LINES_PER_ORDER = 50;
@@ -58,14 +58,14 @@ function shopEnv(options: Options, databaseUrl: string, prefix: string, secret: 
   return env;
 }
 
-async function startShops(options: Options, env: Record<string, string>): Promise<[string, string]> {
+async function spawnShops(options: Options, env: Record<string, string>): Promise<[string, string]> {
   if (!options.split) {
-    const shop = await startShop("shop", options.binary, env);
+    const shop = await spawnShop("shop", options.binary, env);
     return [shop.baseUrl, shop.baseUrl];
   }
   const [orders, inventory] = await Promise.all([
-    startShop("orders", options.binary, { ...env, MODULES: "orders" }),
-    startShop("inventory+notification", options.binary, { ...env, MODULES: "inventory,notification" }),
+    spawnShop("orders", options.binary, { ...env, MODULES: "orders" }),
+    spawnShop("inventory+notification", options.binary, { ...env, MODULES: "inventory,notification" }),
   ]);
   return [orders.baseUrl, inventory.baseUrl];
 }
@@ -123,7 +123,7 @@ export async function setUp(options: Options): Promise<Shop> {
   const runner = options.binary ? `binary ${options.binary}` : "bun src/main.ts";
   console.log(`bench: ${runner}, ${topology}; database ${database.name}, prefix ${prefix}`);
 
-  const [orders, inventory] = await startShops(options, shopEnv(options, database.url, prefix, secret));
+  const [orders, inventory] = await spawnShops(options, shopEnv(options, database.url, prefix, secret));
   const startupS = (performance.now() - startedAt) / 1000;
   console.log(`· started and ready in ${startupS.toFixed(1)} s (${run.spawned.map((p) => `${p.name} ${p.baseUrl}`).join(", ")})`);
 

@@ -2,9 +2,9 @@ import { parseArgs } from "node:util";
 import { retryFailedMail } from "../../modules/notification/index.ts";
 import type { Config } from "../config.ts";
 import { openDatabase } from "../platform/db.ts";
+import { isUuid } from "../platform/formats.ts";
 
 const USAGE = "usage: shop mail retry [--id NOTIFICATION_ID ...]";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * `shop mail retry [--id ID ...]`: puts failed e-mails (all of them, or the given ids) back to pending with fresh
@@ -25,7 +25,7 @@ export async function mailCommand(config: Config, args: string[]): Promise<numbe
     console.error(USAGE);
     return 2;
   }
-  const invalid = (values.id ?? []).filter((id) => !UUID.test(id));
+  const invalid = (values.id ?? []).filter((id) => !isUuid(id));
   if (invalid.length > 0) {
     console.error(`not an e-mail id (a UUID, as GET /notifications shows it): ${invalid.map((id) => JSON.stringify(id)).join(", ")}\n${USAGE}`);
     return 2;

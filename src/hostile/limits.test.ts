@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { MAX_BODY_BYTES, startHttpServer } from "../platform/http/server.ts";
+import { MAX_BODY_BYTES } from "../platform/http/server.ts";
 import { eventually } from "../test-support/eventually.ts";
 import { readCheckedAnswer } from "../test-support/hostile-input.ts";
 import { admin, alice, startTestShop, tokenFor, type TestShop } from "../test-support/shop.ts";
@@ -17,7 +17,8 @@ const LONGEST_SKU = `L${run}`.padEnd(64, "X");
 
 beforeAll(async () => {
   shop = await startTestShop("hostile_limits");
-  baseUrl = `http://127.0.0.1:${startHttpServer(shop.shop.http, 0, "127.0.0.1").port}`;
+  shop.shop.http.listen({ port: 0, hostname: "127.0.0.1" });
+  baseUrl = `http://127.0.0.1:${shop.shop.http.server!.port}`;
   for (const sku of [...SKUS, LONGEST_SKU]) {
     const res = await shop.request(`/products/${sku}`, { method: "PUT", as: admin, json: { name: `Limit ${sku}`, priceCents: 100, stock: 100_000 } });
     expect(res.status).toBe(201);

@@ -3,7 +3,8 @@ import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
 import type { Logger } from "./logger.ts";
-import { describeConnectionError, retryForever } from "./retry.ts";
+import { classify, describeFailure, isTransient } from "./failures.ts";
+import { retryForever } from "./retry.ts";
 import {
   MIGRATIONS_SCHEMA,
   MigrationError,
@@ -182,7 +183,7 @@ export async function waitForDatabase(url: string, logger: Logger, signal?: Abor
     async () => (options.create === false ? databaseExists(url) : (await ensureDatabase(url), true)),
     (error, delayMs) =>
       logger.warn(
-        `PostgreSQL is unreachable at ${databaseAddress(url)} (${describeConnectionError(error)}); ` +
+        `PostgreSQL is unreachable at ${databaseAddress(url)} (${describeFailure(error)}); ` +
           `start it (e.g. \`docker compose up -d postgres\`). Retrying in ${Math.round(delayMs / 1000)}s.`,
       ),
     signal,
@@ -210,13 +211,13 @@ export async function migrateModule(
     try {
       const status = await readMigrationStatus(handle.sql, module, migrationsFolder, superseded);
       await upgradeSupersededMigrations(handle.sql, status).catch((error) => {
-        if (error instanceof MigrationError || isTransientDatabaseError(error)) throw error;
+        if (error instanceof MigrationError || isTransient(error)) throw error;
         const from = status.superseded.map((s) => `${s.variant.origin} → ${s.baseline.tag}`).join(", ");
         throw new MigrationError(module, `Module ${module}: upgrading the database's earlier migrations (${from}) failed, nothing was changed: ${errorText(error)}`);
       });
       // Bookkeeping lives outside the module schema so the generated `CREATE SCHEMA "<module>"` runs as written.
       await migrate(handle.db, { migrationsFolder, migrationsSchema: MIGRATIONS_SCHEMA, migrationsTable: migrationsTable(module) }).catch((error) => {
-        if (isTransientDatabaseError(error)) throw error;
+        if (isTransient(error)) throw error;
         const tags = status.pending.map((file) => file.tag).join(", ");
         throw new MigrationError(
           module,
@@ -233,68 +234,7 @@ export async function migrateModule(
 
 /** The database's own words for a failed statement (drizzle wraps it in "Failed query: <whole SQL>"). */
 function errorText(error: unknown): string {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown };
-    if (typeof candidate.code === "string" && /^[0-9A-Z]{5}$/.test(candidate.code)) return `${String(candidate.message)} (SQLSTATE ${candidate.code})`;
-    current = candidate.cause;
-  }
+  const { code, message } = classify(error);
+  if (code && /^[0-9A-Z]{5}$/.test(code)) return `${message} (SQLSTATE ${code})`;
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The Postgres error behind a drizzle DrizzleQueryError (or the error itself). */
-export function pgError(error: unknown): { code?: string; constraint_name?: string } | undefined {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const candidate = current as { code?: unknown; cause?: unknown };
-    if (typeof candidate.code === "string" && /^[0-9A-Z]{5}$/.test(candidate.code)) return candidate as never;
-    current = candidate.cause;
-  }
-  return undefined;
-}
-
-const TRANSIENT_NODE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "CONNECT_TIMEOUT",
-]);
-
-/**
- * True when PostgreSQL refused a prepared statement whose result type a schema change altered ("cached plan must
- * not change result type"). The client has forgotten the statement by then (scripts/patch-dependencies.mjs), so
- * the same work succeeds when tried again.
- */
-export function isStalePreparedStatement(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; current && typeof current === "object" && depth < 5; depth++) {
-    const { code, routine } = current as { code?: unknown; routine?: unknown };
-    if (code === "0A000" && routine === "RevalidateCachedQuery") return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
-/**
- * True when an error means "the database is not reachable right now" (or asked us to try again),
- * as opposed to a bug or bad data: such work is retried later rather than counted as a failure.
- */
-export function isTransientDatabaseError(error: unknown): boolean {
-  if (isStalePreparedStatement(error)) return true;
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") {
-      if (TRANSIENT_NODE_CODES.has(code)) return true;
-      if (/^08...$/.test(code) || ["57P01", "57P02", "57P03", "40001", "40P01", "53300"].includes(code)) return true;
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Sql } from "postgres";
 
 /**
@@ -13,6 +13,16 @@ import type { Sql } from "postgres";
  * tables it creates. The shop recognises such rows by hash — each module lists the variants it once shipped
  * (SupersededMigration) with the SQL that brings each to today's file — and refuses any other unknown row.
  */
+
+/**
+ * A module's drizzle-kit folder, from its journal imported `with { type: "file" }`: Bun then hands over the
+ * journal's path (inside the compiled binary /$bunfs/root/drizzle/<module>/meta/_journal.json) while TypeScript
+ * still types the import as the parsed JSON. The import itself stays in each module
+ * (modules/<m>/infrastructure/migrations.ts): the bundler embeds only files that a literal import reaches.
+ */
+export function migrationsFolderOf(journal: unknown): string {
+  return dirname(dirname(journal as string));
+}
 
 /** Schema of the bookkeeping tables; each module has its own table in it (`<module>_migrations`). */
 export const MIGRATIONS_SCHEMA = "drizzle";

@@ -38,9 +38,3 @@ export async function retryForever<T>(
     }
   }
 }
-
-/** A short human reason for a failed connection: "ECONNREFUSED", "timeout", ... */
-export function describeConnectionError(error: unknown): string {
-  const e = error as { code?: string; message?: string; errno?: string };
-  return e?.code ?? e?.errno ?? e?.message ?? String(error);
-}

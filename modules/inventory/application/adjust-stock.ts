@@ -1,4 +1,5 @@
-import { pgError, type Database, type Executor } from "../../../src/platform/db.ts";
+import type { Database, Executor } from "../../../src/platform/db.ts";
+import { classify } from "../../../src/platform/failures.ts";
 import { ConflictError, UnprocessableError } from "../../../src/platform/http/errors.ts";
 import type { EnvelopeMeta } from "../../../src/platform/messaging/envelope.ts";
 import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
@@ -34,7 +35,7 @@ export async function adjustStock(deps: AdjustStockDeps, sku: string, delta: num
       return adjusted;
     });
   } catch (error) {
-    if (pgError(error)?.code === NUMERIC_VALUE_OUT_OF_RANGE) {
+    if (classify(error).code === NUMERIC_VALUE_OUT_OF_RANGE) {
       throw new UnprocessableError("INVENTORY.STOCK_OUT_OF_RANGE", "The stock would exceed what the catalog can count.", {
         errors: [{ in: "body", field: "/delta", message: "Too large for this product's stock" }],
       });

@@ -1,9 +1,5 @@
 import journal from "../../../drizzle/inventory/meta/_journal.json" with { type: "file" };
-import { dirname } from "node:path";
-
-// `type: "file"` makes Bun hand us the journal's path (inside the binary: /$bunfs/root/...), while
-// TypeScript still types the import as the parsed JSON.
-const journalPath = journal as unknown as string;
+import { migrationsFolderOf } from "../../../src/platform/migration-history.ts";
 
 /** drizzle-kit's folder for this module; inside the compiled binary it is /$bunfs/root/drizzle/inventory. */
-export const migrationsFolder = dirname(dirname(journalPath));
+export const migrationsFolder = migrationsFolderOf(journal);

@@ -1,6 +1,6 @@
+import { isUuid } from "../../../src/platform/formats.ts";
 import type { OrderPosition } from "../infrastructure/order-repository.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The opaque `cursor` of a list page: base64url of the last item's (createdAt, id). Clients pass it
@@ -21,7 +21,7 @@ export function decodeCursor(cursor: string): OrderPosition | undefined {
   }
   if (typeof value !== "object" || value === null) return undefined;
   const { t, id } = value as { t?: unknown; id?: unknown };
-  if (typeof t !== "string" || typeof id !== "string" || !UUID.test(id)) return undefined;
+  if (typeof t !== "string" || typeof id !== "string" || !isUuid(id)) return undefined;
   const createdAt = new Date(t);
   if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== t) return undefined;
   // JavaScript dates reach ±275760 years; PostgreSQL's timestamptz refuses years past 9999 in this notation.

@@ -13,11 +13,6 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   shipped: [],
 };
 
-/** The statuses an order in `from` may move to next. */
-export function nextStatuses(from: OrderStatus): readonly OrderStatus[] {
-  return TRANSITIONS[from];
-}
-
 /** The statuses from which an order may move to `to` (e.g. cancelled: pending, confirmed). */
 export function statusesLeadingTo(to: OrderStatus): OrderStatus[] {
   return ORDER_STATUSES.filter((from) => TRANSITIONS[from].includes(to));
@@ -26,13 +21,4 @@ export function statusesLeadingTo(to: OrderStatus): OrderStatus[] {
 /** True when the lifecycle allows `from` → `to`. */
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
-}
-
-/** True when nothing can happen to the order any more. */
-export function isFinal(status: OrderStatus): boolean {
-  return TRANSITIONS[status].length === 0;
-}
-
-export function isOrderStatus(value: string): value is OrderStatus {
-  return (ORDER_STATUSES as readonly string[]).includes(value);
 }

@@ -8,8 +8,7 @@ import {
   ValidationError,
   t,
 } from "elysia";
-import { isConnectionFailure } from "./connection-failure.ts";
-import { isStalePreparedStatement } from "../db.ts";
+import { classify, type FailureKind } from "../failures.ts";
 import {
   ConflictError,
   DomainError,
@@ -73,6 +72,10 @@ export interface ProblemContext {
   /** Where a ValidationError of type "property" really was (see `locateDecodeFailure`). */
   decodeFailure?: { in: string; field: string };
 }
+
+// The database is away or overloaded, or a schema change under this instance made a prepared statement stale
+// (forgotten by now): the client's retry is expected to succeed.
+const UNAVAILABLE = new Set<FailureKind>(["unreachable", "overloaded", "stale"]);
 
 const DOMAIN_STATUS: [new (...args: never[]) => DomainError, number][] = [
   [NotFoundError, 404],
@@ -138,8 +141,7 @@ export function errorToProblem(error: unknown, context: ProblemContext): Respons
       return problemResponse(status, { title: statusPhrase(status), detail, ...common });
     }
   }
-  // A stale prepared statement (a schema change under this instance) is forgotten by now: a retry succeeds.
-  if (isConnectionFailure(error) || isStalePreparedStatement(error)) {
+  if (UNAVAILABLE.has(classify(error).kind)) {
     return problemResponse(
       503,
       { type: `${TYPE_BASE}service-unavailable`, title: "Service temporarily unavailable", detail: "Please retry shortly.", ...common },

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { Elysia, t, type AnyElysia } from "elysia";
 import pino from "pino";
 import { NotFoundError } from "./errors.ts";
-import { createHttpApp, drainHttp, MAX_BODY_BYTES, startHttpServer } from "./server.ts";
+import { createHttpApp, drainHttp, MAX_BODY_BYTES } from "./server.ts";
 
 // Response.json() is typed unknown; these tests inspect free-form problem documents.
 const json = (res: Response): Promise<any> => res.json();
@@ -88,6 +88,12 @@ describe("request log", () => {
   });
 });
 
+/** Listens as `shop serve` does (Elysia's listen); returns the Bun server, whose `port` is the real one for port 0. */
+function listenOn(app: AnyElysia, port: number) {
+  app.listen({ port, hostname: "127.0.0.1" });
+  return app.server!;
+}
+
 describe("listening server", () => {
   const running: AnyElysia[] = [];
   afterEach(async () => {
@@ -95,7 +101,7 @@ describe("listening server", () => {
   });
   function serve(app: AnyElysia) {
     running.push(app);
-    return startHttpServer(app, 0, "127.0.0.1");
+    return listenOn(app, 0);
   }
 
   test("when a body is larger than the limit, then Bun answers 413", async () => {
@@ -123,7 +129,7 @@ describe("listening server", () => {
     const server = serve(app);
     const second = newApp();
     running.push(second);
-    expect(() => startHttpServer(second, server.port!, "127.0.0.1")).toThrow();
+    expect(() => listenOn(second, server.port!)).toThrow();
   });
 
   test("when draining, then an in-flight request still gets its answer and new connections are refused", async () => {

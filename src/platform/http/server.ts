@@ -109,16 +109,6 @@ function validatedParts(
   };
 }
 
-export type HttpApp = ReturnType<typeof createHttpApp>;
-type HttpServer = NonNullable<AnyElysia["server"]>;
-
-/** Starts listening; returns the Bun server (its `port` is the real one when `port` was 0). */
-export function startHttpServer(app: AnyElysia, port: number, hostname = "0.0.0.0"): HttpServer {
-  app.listen({ port, hostname });
-  if (!app.server) throw new Error(`HTTP server did not start on port ${port}`);
-  return app.server;
-}
-
 /**
  * Graceful stop: stop accepting connections and wait until in-flight requests are answered
  * (Bun `server.stop()` without `true`); after `timeoutMs`, cut the remaining ones. Use this rather

@@ -1,6 +1,7 @@
 import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client";
 import type { Logger } from "../logger.ts";
-import { backoffDelay, describeConnectionError, sleep } from "../retry.ts";
+import { describeFailure } from "../failures.ts";
+import { backoffDelay, sleep } from "../retry.ts";
 
 /**
  * One RabbitMQ connection that comes back by itself.
@@ -110,7 +111,7 @@ export class BrokerConnection {
             if (this.stopped) return resolve();
             const delay = backoffDelay(attempt++, 500, 10_000);
             const message =
-              `RabbitMQ is unreachable at ${this.address} (${describeConnectionError(error)}); ` +
+              `RabbitMQ is unreachable at ${this.address} (${describeFailure(error)}); ` +
               `start it (e.g. \`docker compose up -d rabbitmq\`). Retrying in ${(delay / 1000).toFixed(1)}s.`;
             // Say it loudly once, then keep quieter while it stays down.
             if (!reported) this.logger.warn(message);

@@ -1,6 +1,6 @@
 import type { AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
 import type { DatabaseHandle } from "../db.ts";
-import { isTransientDatabaseError } from "../db.ts";
+import { isTransient } from "../failures.ts";
 import { applyEvents, type Delivery } from "./apply-event.ts";
 import type { Logger } from "../logger.ts";
 import type { Broker } from "./broker.ts";
@@ -124,7 +124,7 @@ export class MessageConsumer {
       applied = await applyEvents(this.options, valid);
     } catch (error) {
       // A database that is away fails every message alike: no point trying them one by one now.
-      if (valid.length === 1 || isTransientDatabaseError(error)) {
+      if (valid.length === 1 || isTransient(error)) {
         for (const { message, envelope } of valid) await settling(message, this.retry(message, envelope, error));
         return;
       }
@@ -190,12 +190,12 @@ export class MessageConsumer {
     const { retryDelaysMs, module, logger } = this.options;
     const attempt = Number(message.properties.headers?.[RETRY_COUNT_HEADER] ?? 0) || 0;
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    const transient = isTransientDatabaseError(error);
+    const transient = isTransient(error);
     if (!transient && attempt >= retryDelaysMs.length) {
       logger.error({ module, event: envelope.name, messageId: envelope.id, attempts: attempt + 1, err: error }, "handler kept failing; parked in DLQ");
       return this.park(message, `handler failed after ${attempt + 1} attempts: ${reason}`);
     }
-    // Transient (database unreachable): wait the shortest delay and try again without spending an attempt.
+    // Transient (database unreachable, a lost race, a stale statement): wait the shortest delay and try again without spending an attempt.
     const nextAttempt = transient ? attempt : attempt + 1;
     const delay = transient ? Math.min(...retryDelaysMs) : retryDelaysMs[attempt]!;
     logger.warn({ module, event: envelope.name, messageId: envelope.id, attempt: attempt + 1, delayMs: delay, err: reason }, "handler failed; retrying later");

@@ -1,13 +1,12 @@
 import { Type as t, type Static } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { TSchema } from "@sinclair/typebox";
-import { UUID_PATTERN, type EventData, type EventDefinition } from "./event.ts";
-
-const Uuid = t.String({ pattern: UUID_PATTERN });
+import { Uuid } from "../formats.ts";
+import type { EventData, EventDefinition } from "./event.ts";
 
 /** The JSON body of every message on the bus. */
 export const EnvelopeSchema = t.Object({
-  id: Uuid,
+  id: Uuid(),
   name: t.String({ minLength: 1, maxLength: 200 }),
   version: t.Integer({ minimum: 1 }),
   occurredAt: t.String({ minLength: 1, maxLength: 40 }),

@@ -13,9 +13,3 @@ export type EventData<E extends EventDefinition> = Static<E["schema"]>;
 export function defineEvent<N extends string, S extends TSchema>(name: N, version: number, schema: S): EventDefinition<N, S> {
   return { name, version, schema };
 }
-
-/**
- * A UUID as a pattern, not `format: "uuid"`: TypeBox only knows formats someone registered, and a
- * consumer must validate the same way whether or not Elysia (which registers them) is loaded.
- */
-export const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
