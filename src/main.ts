@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     case "seed": {
       const { modules, close } = await prepare(config, logger);
       try {
-        if (command === "seed") for (const module of modules) await module.seed?.();
+        if (command === "seed") for (const { module } of modules) await module.seed?.();
         logger.info({ modules: config.modules }, command === "seed" ? "migrated and seeded" : "migrated");
       } finally {
         await close();
