@@ -38,9 +38,12 @@ export interface TestShop {
   close(): Promise<void>;
 }
 
-/** Starts a whole shop in this process against the real PostgreSQL and RabbitMQ. */
-export async function startTestShop(label: string, extra: Record<string, string> = {}): Promise<TestShop> {
-  const database = await createShopDatabases(label);
+/**
+ * Starts a whole shop in this process against the real PostgreSQL and RabbitMQ: on one fresh database, or on one per
+ * module with `separateDatabases` (default: TEST_SEPARATE_DATABASES=1).
+ */
+export async function startTestShop(label: string, extra: Record<string, string> = {}, options: { separateDatabases?: boolean } = {}): Promise<TestShop> {
+  const database = await createShopDatabases(label, { separate: options.separateDatabases });
   const prefix = testPrefix(label);
   const config = loadConfig(testEnv(database, prefix, extra));
   const shop = await startShop(config, createLogger(config.logLevel), { seed: false });
