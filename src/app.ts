@@ -1,14 +1,14 @@
 import type { AnyElysia } from "elysia";
-import { sql } from "drizzle-orm";
-import type { Config, ModuleName } from "./config.ts";
+import { MODULE_NAMES, moduleSettings, type Config, type ModuleName, type ModuleSettings } from "./config.ts";
+import { openDatabasePools } from "./platform/database-pools.ts";
 import { migrateModule, openDatabase, waitForDatabase, type DatabaseHandle } from "./platform/db.ts";
 import type { Logger } from "./platform/logger.ts";
 import { Broker } from "./platform/messaging/broker.ts";
-import { MessageConsumer } from "./platform/messaging/consumer.ts";
-import { createOutbox } from "./platform/messaging/outbox.ts";
-import { OutboxRelay } from "./platform/messaging/relay.ts";
-import type { ModuleContext, ModuleDefinition, ShopModule } from "./platform/module.ts";
-import type { RetentionPeriods, RetentionRule } from "./platform/retention/rule.ts";
+import type { MessageConsumer } from "./platform/messaging/consumer.ts";
+import { moduleMessaging } from "./platform/messaging/module-messaging.ts";
+import type { BackgroundLoop, ModuleDefinition, ShopModule } from "./platform/module.ts";
+import type { RetentionPeriods } from "./platform/retention/rule.ts";
+import type { RetentionModule } from "./platform/retention/sweeper.ts";
 import { RetentionSweeper } from "./platform/retention/sweeper.ts";
 import { createHttpApp, drainHttp } from "./platform/http/server.ts";
 import { inventoryModule } from "../modules/inventory/index.ts";
@@ -16,8 +16,8 @@ import { ordersModule } from "../modules/orders/index.ts";
 import { notificationModule } from "../modules/notification/index.ts";
 import packageJson from "../package.json" with { type: "json" };
 
-/** Every module this binary knows; MODULES picks which of them run in this process. */
-export const MODULES: Record<ModuleName, ModuleDefinition<any>> = {
+/** Every module this binary knows, each with the settings it reads; MODULES picks which of them run in this process. */
+export const MODULES: { [M in ModuleName]: ModuleDefinition<ModuleSettings[M]> } = {
   orders: ordersModule,
   inventory: inventoryModule,
   notification: notificationModule,
@@ -26,114 +26,116 @@ export const MODULES: Record<ModuleName, ModuleDefinition<any>> = {
 export interface Shop {
   config: Config;
   http: AnyElysia;
-  database: DatabaseHandle;
+  /** The requests' pool of the database a module of this process lives in. */
+  databaseOf(module: ModuleName): DatabaseHandle;
   broker: Broker;
   modules: ShopModule[];
   /** Deletes what the retention periods let go, in the background. */
   sweeper: RetentionSweeper;
-  /** Stops in order: HTTP intake → consumers (in-flight handlers finish) → relays and sweeper → broker → database. */
+  /** Stops in order: HTTP intake → consumers (in-flight handlers finish) → relays and sweeper → module loops → broker → databases. */
   stop(): Promise<void>;
-}
-
-function portsFor(name: ModuleName, config: Config): Record<string, unknown> {
-  if (name === "notification") {
-    return { mail: { smtpUrl: config.smtpUrl, from: config.mailFrom, holdMs: config.mailHoldMs, retryDelaysMs: config.mailRetryDelaysMs } };
-  }
-  return {};
 }
 
 function retentionPeriods(config: Config): RetentionPeriods {
   return { sentOutboxMs: config.outboxRetentionMs, inboxMs: config.inboxRetentionMs, sentEmailBodyMs: config.sentEmailBodyRetentionMs };
 }
 
-/** Opens the pools and builds the selected modules. No query yet: postgres.js connects on first use. */
+/** The databases the selected modules live in, each once. */
+export function databaseUrls(config: Config): string[] {
+  return [...new Set(config.modules.map((name) => config.moduleDatabaseUrls[name]))];
+}
+
+function createModule<M extends ModuleName>(name: M, config: Config, database: DatabaseHandle, background: DatabaseHandle, logger: Logger): ShopModule {
+  const definition: ModuleDefinition<ModuleSettings[M]> = MODULES[name];
+  return definition.create({ database, background, logger, authSecret: config.authSecret, settings: moduleSettings(config, name) });
+}
+
+/**
+ * Opens one pool pair per database the selected modules live in and builds the modules, each on its own database.
+ * No query yet: postgres.js connects on first use.
+ */
 export function openShop(config: Config, logger: Logger) {
-  const name = `shop:${config.modules.join("+")}`;
-  const pool = {
+  const pools = openDatabasePools(databaseUrls(config), {
+    max: config.databasePoolSize,
+    applicationName: `shop:${config.modules.join("+")}`,
     prepare: config.databasePrepare,
     statementTimeoutMs: config.databaseStatementTimeoutMs,
     idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
-  };
-  const database = openDatabase(config.databaseUrl, { ...pool, max: config.databasePoolSize, applicationName: name });
-  // Relays, the mail dispatcher and the retention sweeper: leases, "sent" marks and deletions of expired rows, all
-  // redone when lost, never waiting on requests' pool. One connection for each loop (three relays, the mail
-  // dispatcher, the sweeper): none waits for another's round trip.
-  const background = openDatabase(config.databaseUrl, { ...pool, max: 5, applicationName: `${name}:background`, synchronousCommit: false });
-  const context: ModuleContext = { database, background, logger, authSecret: config.authSecret };
-  const modules = config.modules.map((name) =>
-    MODULES[name].create({ ...context, logger: logger.child({ module: name }), ...portsFor(name, config) }),
-  );
+  });
+  const poolsOf = (name: ModuleName) => pools.of(config.moduleDatabaseUrls[name]);
+  const modules = config.modules.map((name) => {
+    const { database, background } = poolsOf(name);
+    return { name, module: createModule(name, config, database, background, logger.child({ module: name })), database, background };
+  });
   const periods = retentionPeriods(config);
-  const retention = config.modules.map((name): { name: string; rules: RetentionRule[] } => ({ name, rules: MODULES[name].retention?.(periods) ?? [] }));
-  const close = async () => {
-    await background.close();
-    await database.close();
+  const retention = config.modules.map((name): RetentionModule => ({ name, sql: poolsOf(name).background.sql, rules: MODULES[name].retention?.(periods) ?? [] }));
+  return {
+    pools,
+    /** The requests' pool of a selected module's database. */
+    databaseOf: (name: ModuleName) => poolsOf(name).database,
+    /** Each selected module with the pools of its database. */
+    modules,
+    retention,
+    close: () => pools.close(),
   };
-  return { database, background, modules, retention, close };
 }
 
-/** Opens the database (creating and migrating it), builds the selected modules. No traffic yet. */
+/** Opens the databases (creating and migrating them), builds the selected modules. No traffic yet. */
 export async function prepare(config: Config, logger: Logger, signal?: AbortSignal) {
-  await waitForDatabase(config.databaseUrl, logger, signal);
+  for (const url of databaseUrls(config)) await waitForDatabase(url, logger, signal);
   const shop = openShop(config, logger);
-  // Migrations on connections of their own, with no statement timeout: an index on a big table may take a while.
-  const migrations = openDatabase(config.databaseUrl, { prepare: false, max: 2, applicationName: `shop:${config.modules.join("+")}:migrate` });
   try {
-    for (const module of shop.modules) await migrateModule(migrations, module.name, module.migrationsFolder, module.supersededMigrations);
+    for (const url of databaseUrls(config)) {
+      // Migrations on connections of their own, with no statement timeout: an index on a big table may take a while.
+      const migrations = openDatabase(url, { prepare: false, max: 2, applicationName: `shop:${config.modules.join("+")}:migrate` });
+      try {
+        for (const { name, module } of shop.modules) {
+          if (config.moduleDatabaseUrls[name] === url) await migrateModule(migrations, module.name, module.migrationsFolder, module.supersededMigrations);
+        }
+      } finally {
+        await migrations.close();
+      }
+    }
   } catch (error) {
     await shop.close();
     throw error;
-  } finally {
-    await migrations.close();
   }
   return shop;
 }
 
 /** Builds and starts the whole process: migrations, modules, messaging, HTTP routes (not yet listening). */
 export async function startShop(config: Config, logger: Logger, options: { seed?: boolean; signal?: AbortSignal } = {}): Promise<Shop> {
-  const { database, background, modules, retention, close } = await prepare(config, logger, options.signal);
+  const prepared = await prepare(config, logger, options.signal);
+  const modules = prepared.modules.map((m) => m.module);
   if (options.seed) for (const module of modules) await module.seed?.();
-  for (const module of modules) await module.start?.();
+  const loops: BackgroundLoop[] = modules.flatMap((module) => module.loops ?? []);
+  for (const loop of loops) await loop.start();
 
   const broker = new Broker({ url: config.amqpUrl, prefix: config.amqpPrefix, logger, connectionName: `shop:${config.modules.join("+")}` });
   // Every module's queue exists whatever runs here, so events wait for a module started elsewhere or later.
-  for (const definition of Object.values(MODULES)) {
-    if (definition.consumes.length > 0 && !config.modules.includes(definition.name as ModuleName)) {
-      broker.addTopology({ module: definition.name, routingKeys: definition.consumes.map((e) => e.name), retryDelaysMs: config.retryDelaysMs });
+  for (const name of MODULE_NAMES) {
+    const { consumes } = MODULES[name];
+    if (consumes.length > 0 && !config.modules.includes(name)) {
+      broker.addTopology({ module: name, routingKeys: consumes.map((e) => e.name), retryDelaysMs: config.retryDelaysMs });
     }
   }
-  const consumers = modules
-    .filter((m) => m.handlers.length > 0)
-    .map(
-      (m) =>
-        new MessageConsumer({
-          module: m.name,
-          database,
-          inbox: m.inboxTable,
-          outbox: createOutbox(m.outboxTable, m.name),
-          handlers: m.handlers,
-          broker,
-          retryDelaysMs: config.retryDelaysMs,
-          maxMessageAgeMs: config.inboxRetentionMs,
-          logger: logger.child({ module: m.name }),
-        }),
-    );
-  const relays = modules.map(
-    (m) =>
-      new OutboxRelay({
-        module: m.name,
-        database: background,
-        table: m.outboxTable,
-        publish: (envelope) => broker.publishEvent(envelope),
-        canPublish: () => broker.connected,
-        pollMs: config.outboxPollMs,
-        logger: logger.child({ module: m.name }),
-      }),
+  const messaging = prepared.modules.map(({ name, module, database, background }) =>
+    moduleMessaging(module, {
+      database,
+      background,
+      broker,
+      retryDelaysMs: config.retryDelaysMs,
+      maxMessageAgeMs: config.inboxRetentionMs,
+      outboxPollMs: config.outboxPollMs,
+      logger: logger.child({ module: name }),
+    }),
   );
-  broker.onConnect(() => relays.forEach((r) => r.wake()));
+  const consumers = messaging.flatMap((m): MessageConsumer[] => (m.consumer ? [m.consumer] : []));
+  const relays = messaging.map((m) => m.relay);
+  // Subscriptions are registered before the broker connects; relays wait for it (and are woken when it does).
+  for (const worker of [...consumers, ...relays]) await worker.start();
   broker.start();
-  for (const relay of relays) await relay.start();
-  const sweeper = new RetentionSweeper({ sql: background.sql, modules: retention, intervalMs: config.retentionIntervalMs, logger: logger.child({ component: "retention" }) });
+  const sweeper = new RetentionSweeper({ modules: prepared.retention, intervalMs: config.retentionIntervalMs, logger: logger.child({ component: "retention" }) });
   sweeper.start();
 
   const http = createHttpApp({
@@ -141,13 +143,14 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
     authSecret: config.authSecret,
     version: packageJson.version,
     readiness: {
+      // Every database a module of this process lives in.
       postgres: async () => {
-        await database.db.execute(sql`select 1`);
+        await prepared.pools.ping();
         return true;
       },
       rabbitmq: () => broker.connected,
       // A module whose queue has no subscription here handles nothing: not ready, whatever the connection says.
-      ...Object.fromEntries(consumers.map((c) => [`${c.module}.consumer`, () => broker.isConsuming(broker.names.queue(c.module))])),
+      ...Object.fromEntries(consumers.map((c) => [`${c.module}.consumer`, () => c.consuming])),
     },
   });
   for (const module of modules) if (module.routes) http.use(module.routes);
@@ -160,14 +163,14 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
         await work();
       };
       await step("http: stop accepting, finish in-flight requests", () => drainHttp(http, config.shutdownTimeoutMs / 2));
-      await step("consumers: stop taking deliveries", () => broker.stopConsuming());
-      await step("consumers: finish in-flight handlers", () => Promise.all(consumers.map((c) => c.idle())));
+      // Each consumer takes no further delivery, then its in-flight handlers finish and settle their messages.
+      await step("consumers: stop taking deliveries, finish in-flight handlers", () => Promise.all(consumers.map((c) => c.stop())));
       await step("relays and retention sweeper: stop", () => Promise.all([...relays.map((r) => r.stop()), sweeper.stop()]));
-      for (const module of modules) await step(`module ${module.name}: stop`, async () => module.stop?.());
+      await step("module loops: stop", () => Promise.all(loops.map((loop) => loop.stop())));
       await step("broker: close", () => broker.stop());
-      await step("database: close", close);
+      await step("databases: close", prepared.close);
       logger.info("stopped");
     })());
 
-  return { config, http, database, broker, modules, sweeper, stop };
+  return { config, http, databaseOf: prepared.databaseOf, broker, modules, sweeper, stop };
 }

@@ -1,5 +1,5 @@
 import type { Config } from "./config.ts";
-import { openShop } from "./app.ts";
+import { databaseUrls, openShop } from "./app.ts";
 import { databaseAddress, databaseName, waitForDatabase } from "./platform/db.ts";
 import type { Logger } from "./platform/logger.ts";
 import { countDeadLetters } from "./platform/messaging/dead-letters.ts";
@@ -19,20 +19,29 @@ export interface CheckReport {
 /**
  * `shop check`: the reconciliation run against the live data of the selected modules — stock matches
  * reservations, nothing negative, no order stuck without its event, no outbox that does not drain.
- * Read-only: a missing database or a module schema that is not up to date is reported, never created or
- * migrated (that module's invariants are then not checked: their queries assume today's schema).
+ * Each module is checked in its own database. Read-only: a missing database or a module schema that is not up to
+ * date is reported, never created or migrated (that module's invariants are then not checked: their queries assume
+ * today's schema).
  */
 export async function runChecks(config: Config, logger: Logger, settleMs: number): Promise<CheckReport> {
-  if (!(await waitForDatabase(config.databaseUrl, logger, undefined, { create: false }))) {
-    const missing = `database "${databaseName(config.databaseUrl)}" does not exist at ${databaseAddress(config.databaseUrl)}: create and migrate it with \`shop migrate\``;
-    return { checks: [{ name: "database exists", violations: [missing] }], deadLetters: {}, notes: {}, ok: false };
+  const checks: InvariantCheck[] = [];
+  const missing = new Set<string>();
+  for (const url of databaseUrls(config)) {
+    if (await waitForDatabase(url, logger, undefined, { create: false })) continue;
+    missing.add(url);
+    const modules = config.modules.filter((name) => config.moduleDatabaseUrls[name] === url).join(", ");
+    const where = databaseUrls(config).length > 1 ? ` (the database of ${modules})` : "";
+    const violation = `database "${databaseName(url)}"${where} does not exist at ${databaseAddress(url)}: create and migrate it with \`shop migrate\``;
+    checks.push({ name: "database exists", violations: [violation] });
   }
-  const { database, modules, close } = openShop(config, logger);
+  if (missing.size === databaseUrls(config).length) return { checks, deadLetters: {}, notes: {}, ok: false };
+
+  const present = { ...config, modules: config.modules.filter((name) => !missing.has(config.moduleDatabaseUrls[name])) };
+  const { modules, close } = openShop(present, logger);
   try {
-    const checks: InvariantCheck[] = [];
     const deadLetters: CheckReport["deadLetters"] = {};
     const notes: CheckReport["notes"] = {};
-    for (const module of modules) {
+    for (const { module, database } of modules) {
       const status = await readMigrationStatus(database.sql, module.name, module.migrationsFolder, module.supersededMigrations);
       const schema: InvariantCheck = { name: `${module.name}: database schema is up to date`, violations: describeMigrationStatus(status) };
       checks.push(schema);

@@ -125,6 +125,19 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...DEV, PORT: "0", OUTBOX_POLL_MS: "10", SHUTDOWN_TIMEOUT_MS: "0" })).toMatchObject({ port: 0, outboxPollMs: 10, shutdownTimeoutMs: 0 });
   });
 
+  test("when a module's database URL is set, then that module lives there and the others in DATABASE_URL; a malformed one is refused by name", () => {
+    const own = "postgres://postgres@127.0.0.1:5432/shop_inventory";
+    expect(loadConfig({ ...DEV, INVENTORY_DATABASE_URL: own }).moduleDatabaseUrls).toEqual({
+      orders: "postgres://postgres:postgres@127.0.0.1:5432/shop",
+      inventory: own,
+      notification: "postgres://postgres:postgres@127.0.0.1:5432/shop",
+    });
+    expect(namesIn(problemsOf({ ...DEV, ORDERS_DATABASE_URL: "mysql://x/y", NOTIFICATION_DATABASE_URL: "postgres://host-without-database" }))).toEqual([
+      "NOTIFICATION_DATABASE_URL",
+      "ORDERS_DATABASE_URL",
+    ]);
+  });
+
   test("when the mail hold or mail retry delays are set, then they are used; out of range or malformed, they are refused", () => {
     expect(loadConfig(DEV)).toMatchObject({ mailHoldMs: 300_000, mailRetryDelaysMs: [1000, 5000, 30000, 120000] });
     expect(loadConfig({ ...DEV, MAIL_HOLD_MS: "0", MAIL_RETRY_DELAYS_MS: "50" })).toMatchObject({ mailHoldMs: 0, mailRetryDelaysMs: [50] });

@@ -1,5 +1,6 @@
 import { Type as t, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import type { MailSettings } from "../modules/notification/index.ts";
 
 export const MODULE_NAMES = ["orders", "inventory", "notification"] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
@@ -41,11 +42,23 @@ const Duration = (min: string, max: string) =>
     durationRange: [min, max],
   });
 
+const DatabaseUrl = t.String({ pattern: "^postgres(ql)?://.+/[^/?]+", description: "postgres://user:pass@host:port/database" });
+
+/** The variable that gives each module a database of its own (unset: the module's schema lives in DATABASE_URL). */
+export const MODULE_DATABASE_VARIABLES = {
+  orders: "ORDERS_DATABASE_URL",
+  inventory: "INVENTORY_DATABASE_URL",
+  notification: "NOTIFICATION_DATABASE_URL",
+} as const satisfies Record<ModuleName, string>;
+
 /** The environment as read: every value a string, defaults filled in. */
 const EnvSchema = t.Object({
   NODE_ENV: t.Union([t.Literal("development"), t.Literal("production"), t.Literal("test")], { description: "development, test or production" }),
   PORT: IntString(0, 65535),
-  DATABASE_URL: t.String({ pattern: "^postgres(ql)?://.+/[^/?]+", description: "postgres://user:pass@host:port/database" }),
+  DATABASE_URL: DatabaseUrl,
+  ORDERS_DATABASE_URL: t.Optional(DatabaseUrl),
+  INVENTORY_DATABASE_URL: t.Optional(DatabaseUrl),
+  NOTIFICATION_DATABASE_URL: t.Optional(DatabaseUrl),
   AMQP_URL: t.String({ pattern: "^amqps?://.+", description: "amqp://user:pass@host:port" }),
   AMQP_PREFIX: t.String({ pattern: "^[A-Za-z0-9._-]*$", maxLength: 100, description: "letters, digits, '.', '_' or '-'" }),
   MODULES: t.String({ description: `a comma-separated subset of ${MODULE_NAMES.join(", ")}` }),
@@ -97,7 +110,10 @@ const DEFAULTS: Record<string, string> = {
 export interface Config {
   nodeEnv: Static<typeof EnvSchema>["NODE_ENV"];
   port: number;
+  /** DATABASE_URL: the database of every module that has no database of its own. */
   databaseUrl: string;
+  /** The database each module's schema lives in: its `<MODULE>_DATABASE_URL`, else DATABASE_URL. */
+  moduleDatabaseUrls: Record<ModuleName, string>;
   amqpUrl: string;
   amqpPrefix: string;
   modules: ModuleName[];
@@ -204,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeEnv: env_.NODE_ENV,
     port,
     databaseUrl: env_.DATABASE_URL,
+    moduleDatabaseUrls: Object.fromEntries(MODULE_NAMES.map((m) => [m, env_[MODULE_DATABASE_VARIABLES[m]] ?? env_.DATABASE_URL])) as Record<ModuleName, string>,
     amqpUrl: env_.AMQP_URL,
     amqpPrefix: env_.AMQP_PREFIX,
     modules: [...new Set(modules)] as ModuleName[],
@@ -225,6 +242,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sentEmailBodyRetentionMs: parseDuration(env_.SENT_EMAIL_BODY_RETENTION)!,
     retentionIntervalMs: parseDuration(env_.RETENTION_INTERVAL)!,
   };
+}
+
+/** What each module needs from the configuration beyond what every module gets (database, logger, secret). */
+export interface ModuleSettings {
+  orders: undefined;
+  inventory: undefined;
+  notification: MailSettings;
+}
+
+const SETTINGS_READERS: { [M in ModuleName]: (config: Config) => ModuleSettings[M] } = {
+  orders: () => undefined,
+  inventory: () => undefined,
+  notification: (config) => ({ smtpUrl: config.smtpUrl, from: config.mailFrom, holdMs: config.mailHoldMs, retryDelaysMs: config.mailRetryDelaysMs }),
+};
+
+/** A module's own settings, read from the configuration. */
+export function moduleSettings<M extends ModuleName>(config: Config, module: M): ModuleSettings[M] {
+  return SETTINGS_READERS[module](config);
 }
 
 function developmentSecretRefused(nodeEnv: string | undefined): string {

@@ -94,11 +94,11 @@ describe("placing an order", () => {
     const { id } = (await res.json()) as { id: string };
     await eventually(() => orderStatus(id), { accept: (o) => o.status === "confirmed" });
 
-    const sql = shop.shop.database.sql;
-    const rows = await sql<{ name: string }[]>`
-      select name from orders.outbox where envelope->>'correlationId' = ${correlationId}
-      union all
-      select name from inventory.outbox where envelope->>'correlationId' = ${correlationId}`;
+    // Each module's outbox in its own database (one and the same unless TEST_SEPARATE_DATABASES=1).
+    const rows = [
+      ...(await shop.shop.databaseOf("orders").sql<{ name: string }[]>`select name from orders.outbox where envelope->>'correlationId' = ${correlationId}`),
+      ...(await shop.shop.databaseOf("inventory").sql<{ name: string }[]>`select name from inventory.outbox where envelope->>'correlationId' = ${correlationId}`),
+    ];
     expect(rows.map((r) => r.name).sort()).toEqual(["inventory.stock-reserved", "orders.order-confirmed", "orders.order-placed"]);
   });
 });

@@ -29,7 +29,8 @@ Commands:
                                 put failed e-mails (all, or the given ids) back to pending with fresh attempts
   help                          show this text
 
-Configuration comes from the environment (see README): NODE_ENV (unset means production), PORT, DATABASE_URL,
+Configuration comes from the environment (see README): NODE_ENV (unset means production), PORT, DATABASE_URL (and
+ORDERS_, INVENTORY_, NOTIFICATION_DATABASE_URL),
 AMQP_URL, AMQP_PREFIX, MODULES, AUTH_SECRET, SMTP_URL, MAIL_FROM, LOG_LEVEL, RETRY_DELAYS_MS, OUTBOX_POLL_MS,
 SHUTDOWN_TIMEOUT_MS.`;
 
@@ -58,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
     case "seed": {
       const { modules, close } = await prepare(config, logger);
       try {
-        if (command === "seed") for (const module of modules) await module.seed?.();
+        if (command === "seed") for (const { module } of modules) await module.seed?.();
         logger.info({ modules: config.modules }, command === "seed" ? "migrated and seeded" : "migrated");
       } finally {
         await close();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { ModuleName } from "./config.ts";
 import { ProductUpserted } from "../modules/inventory/contract.ts";
 import { createEnvelope } from "./platform/messaging/envelope.ts";
 import { DEAD_LETTER_REASON_HEADER } from "./platform/messaging/consumer.ts";
@@ -29,7 +30,8 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-const sql = () => shop.shop.database.sql;
+/** A direct connection to a module's database. */
+const sql = (module: ModuleName = "orders") => shop.shop.databaseOf(module).sql;
 
 async function confirmedOrder(): Promise<{ sku: string; orderId: string }> {
   const sku = `OPS-${crypto.randomUUID().slice(0, 8)}`;
@@ -57,13 +59,13 @@ describe("shop check", () => {
 
   test("when a product's reserved count drifts from its reservations, then check names the sku and exits 1", async () => {
     const { sku } = await confirmedOrder();
-    await sql()`update inventory.products set reserved = reserved + 1 where sku = ${sku}`;
+    await sql("inventory")`update inventory.products set reserved = reserved + 1 where sku = ${sku}`;
     try {
       const result = await runCli(["check", "--settle", "0s"], env);
       expect(result.code).toBe(1);
       expect(result.stdout).toContain(`${sku}: reserved 3, held reservations add up to 2`);
     } finally {
-      await sql()`update inventory.products set reserved = reserved - 1 where sku = ${sku}`;
+      await sql("inventory")`update inventory.products set reserved = reserved - 1 where sku = ${sku}`;
     }
   });
 
@@ -194,10 +196,10 @@ describe("shop dlq", () => {
 describe("shop prune", () => {
   const oldInboxRecord = async () => {
     const id = Bun.randomUUIDv7();
-    await sql()`insert into notification.inbox (message_id, handler, processed_at) values (${id}, 'test', now() - interval '40 days')`;
+    await sql("notification")`insert into notification.inbox (message_id, handler, processed_at) values (${id}, 'test', now() - interval '40 days')`;
     return id;
   };
-  const kept = async (id: string) => (await sql()`select 1 from notification.inbox where message_id = ${id}`).length === 1;
+  const kept = async (id: string) => (await sql("notification")`select 1 from notification.inbox where message_id = ${id}`).length === 1;
 
   test("when run with --dry-run, then it prints per table what would go and deletes nothing", async () => {
     const id = await oldInboxRecord();
@@ -221,7 +223,7 @@ describe("shop prune", () => {
 
   test("when another instance is sweeping a module, then prune says so, skips that module and exits 1", async () => {
     const id = await oldInboxRecord();
-    const holder = await sql().reserve();
+    const holder = await sql("notification").reserve();
     try {
       // What a sweeper of another instance holds while it sweeps notification.
       await holder`select pg_advisory_lock(${RETENTION_LOCK}, hashtext('notification'))`;
@@ -249,7 +251,7 @@ describe("shop mail retry", () => {
     smtp.refuse("mailbox unavailable");
     try {
       const { orderId } = await confirmedOrder();
-      const [row] = await eventually(() => sql()<{ id: string; status: string }[]>`select id, status from notification.notifications where order_id = ${orderId}`, {
+      const [row] = await eventually(() => sql("notification")<{ id: string; status: string }[]>`select id, status from notification.notifications where order_id = ${orderId}`, {
         accept: (rows) => rows[0]?.status === "failed",
         what: "the confirmation e-mail to be given up on",
       });
@@ -275,7 +277,7 @@ describe("shop mail retry", () => {
     expect(retry.stderr).toContain("1 failed e-mail(s) put back to pending");
 
     await eventually(() => delivered(orderId), { accept: (n) => n === 1, what: "the retried e-mail at the SMTP server" });
-    const [row] = await eventually(() => sql()<{ status: string; attempts: number }[]>`select status, attempts from notification.notifications where id = ${notificationId}`, {
+    const [row] = await eventually(() => sql("notification")<{ status: string; attempts: number }[]>`select status, attempts from notification.notifications where id = ${notificationId}`, {
       accept: (rows) => rows[0]?.status === "sent",
       what: "the retried e-mail marked sent",
     });
@@ -294,12 +296,12 @@ describe("shop mail retry", () => {
     expect(retry.stdout).toContain(second.notificationId);
 
     await eventually(() => delivered(first.orderId) + delivered(second.orderId), { accept: (n) => n === 2, what: "both e-mails at the SMTP server" });
-    expect(await sql()`select 1 from notification.notifications where status = 'failed'`).toHaveLength(0);
+    expect(await sql("notification")`select 1 from notification.notifications where status = 'failed'`).toHaveLength(0);
   });
 
   test("when an id is not a failed e-mail, then it is left alone and retry says so and exits 1; a malformed id exits 2", async () => {
     const { orderId } = await confirmedOrder();
-    const [sent] = await eventually(() => sql()<{ id: string; status: string }[]>`select id, status from notification.notifications where order_id = ${orderId}`, {
+    const [sent] = await eventually(() => sql("notification")<{ id: string; status: string }[]>`select id, status from notification.notifications where order_id = ${orderId}`, {
       accept: (rows) => rows[0]?.status === "sent",
       what: "the confirmation e-mail sent",
     });

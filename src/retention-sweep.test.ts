@@ -18,15 +18,17 @@ beforeAll(async () => {
   database = await createTestDatabase("retention");
   const config = loadConfig(testEnv(database, "unused."));
   prepared = await prepare(config, createLogger("silent"));
-  sql = prepared.database.sql;
+  sql = prepared.databaseOf("orders").sql;
 });
 afterAll(async () => {
   await prepared?.close();
   await database?.drop();
 });
 
-const sweeper = () => new RetentionSweeper({ sql: prepared.background.sql, modules: prepared.retention, intervalMs: 3_600_000, logger: createLogger("silent") });
+const sweeper = () => new RetentionSweeper({ modules: prepared.retention, intervalMs: 3_600_000, logger: createLogger("silent") });
 const rulesOf = (module: string) => prepared.retention.find((m) => m.name === module)!.rules;
+/** The background pool of the (one) database the modules share. */
+const background = () => prepared.retention[0]!.sql;
 const ago = (text: string) => sql`now() - ${text}::interval`;
 
 async function outboxRow(module: string, sentAgo: string | null, createdAgo = "400 days"): Promise<string> {
@@ -128,7 +130,7 @@ describe("retention sweep", () => {
       select gen_random_uuid(), 'bulk', now() - interval '40 days' from generate_series(1, 2500)`;
     const young = await inboxRow("orders", "1 day");
 
-    const swept = await sweepModule(prepared.background.sql, "orders", rulesOf("orders"));
+    const swept = await sweepModule(background(), "orders", rulesOf("orders"));
 
     const inbox = swept.tables.find((t) => t.table === "orders.inbox")!;
     expect(inbox).toMatchObject({ rows: 2500, batches: 3 });
@@ -143,13 +145,13 @@ describe("retention sweep", () => {
     const blocker = await sql.reserve();
     await blocker`begin`;
     await blocker`lock table inventory.outbox in share mode`;
-    const first = sweepModule(prepared.background.sql, "inventory", rulesOf("inventory"));
+    const first = sweepModule(background(), "inventory", rulesOf("inventory"));
     try {
       await eventually(
         async () => (await sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`)[0]!.n,
         { accept: (n) => n === 1, what: "the first sweeper to hold the module's lock" },
       );
-      const second = await sweepModule(prepared.background.sql, "inventory", rulesOf("inventory"));
+      const second = await sweepModule(background(), "inventory", rulesOf("inventory"));
       expect(second).toEqual({ module: "inventory", skipped: true, tables: [] });
       expect(await exists(sql`select 1 from inventory.outbox where id = ${old}`)).toBe(true);
     } finally {
@@ -161,21 +163,21 @@ describe("retention sweep", () => {
     expect(done.tables.find((t) => t.table === "inventory.outbox")!.rows).toBeGreaterThanOrEqual(1);
     expect(await exists(sql`select 1 from inventory.outbox where id = ${old}`)).toBe(false);
     // The lock was given back: a later sweep runs.
-    expect((await sweepModule(prepared.background.sql, "inventory", rulesOf("inventory"))).skipped).toBe(false);
+    expect((await sweepModule(background(), "inventory", rulesOf("inventory"))).skipped).toBe(false);
   });
 
   test("when asked for a dry run, then it counts what would go and changes nothing", async () => {
     const old = await outboxRow("notification", "30 days");
-    const swept = await sweepModule(prepared.background.sql, "notification", rulesOf("notification"), { dryRun: true });
+    const swept = await sweepModule(background(), "notification", rulesOf("notification"), { dryRun: true });
     expect(swept.tables.find((t) => t.table === "notification.outbox")).toMatchObject({ rows: 1, batches: 0 });
     expect(await exists(sql`select 1 from notification.outbox where id = ${old}`)).toBe(true);
-    await sweepModule(prepared.background.sql, "notification", rulesOf("notification"));
+    await sweepModule(background(), "notification", rulesOf("notification"));
   });
 
   test("when the sweeper is stopped, then it starts no further batch", async () => {
     await sql`insert into orders.inbox (message_id, handler, processed_at)
       select gen_random_uuid(), 'stopping', now() - interval '40 days' from generate_series(1, 3000)`;
-    const running = new RetentionSweeper({ sql: prepared.background.sql, modules: prepared.retention, intervalMs: 3_600_000, logger: createLogger("silent"), batchSize: 100 });
+    const running = new RetentionSweeper({ modules: prepared.retention, intervalMs: 3_600_000, logger: createLogger("silent"), batchSize: 100 });
     const sweep = running.sweepNow();
     await eventually(async () => (await sql`select count(*)::int as n from orders.inbox where handler = 'stopping'`)[0]!.n, {
       accept: (n) => n < 3000,
@@ -186,6 +188,6 @@ describe("retention sweep", () => {
     await sweep;
     const left = (await sql`select count(*)::int as n from orders.inbox where handler = 'stopping'`)[0]!.n;
     expect(left).toBeGreaterThan(0);
-    await sweepModule(prepared.background.sql, "orders", rulesOf("orders"));
+    await sweepModule(background(), "orders", rulesOf("orders"));
   });
 });

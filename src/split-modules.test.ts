@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MODULE_NAMES } from "./config.ts";
 import { deleteBrokerObjects, testPrefix } from "./test-support/broker.ts";
-import { createTestDatabase, type TestDatabase } from "./test-support/database.ts";
+import { createShopDatabases, type ShopDatabases } from "./test-support/database.ts";
 import { eventually } from "./test-support/eventually.ts";
 import { httpRequest, spawnShop, stopAllProcesses, type ShopProcess } from "./test-support/process.ts";
 import { admin, alice, TEST_RETRY_DELAYS_MS, testEnv } from "./test-support/shop.ts";
 
 // The same binary split over two processes (MODULES=orders | MODULES=inventory,notification) against one
 // database and one AMQP prefix: the modules only ever talk through RabbitMQ, so the flow must not notice.
-let database: TestDatabase;
+let database: ShopDatabases;
 let prefix: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase("split");
+  database = await createShopDatabases("split");
   prefix = testPrefix("split");
 });
 afterAll(async () => {

@@ -208,7 +208,7 @@ describe("stopping", () => {
       try {
         const settled = await assertSettled({
           label: "graceful stop (SIGTERM under load)",
-          sql,
+          sqlOf: () => sql,
           env,
           prefix,
           acceptedIds: accepted,

@@ -27,9 +27,10 @@ describe("notificationModule", () => {
   test("when no SMTP_URL is configured, then an order e-mail is stored, logged with recipient, subject and text, and marked sent", async () => {
     const logs: Array<Record<string, unknown>> = [];
     const logger = pino({ level: "info" }, { write: (line: string) => logs.push(JSON.parse(line)) });
-    const module = notificationModule.create({ database, logger, authSecret: "x".repeat(32), mail: { from: "Shop <shop@example.com>" } });
+    const module = notificationModule.create({ database, logger, authSecret: "x".repeat(32), settings: { from: "Shop <shop@example.com>" } });
     await migrateModule(database, module.name, module.migrationsFolder);
-    await module.start!();
+    const [dispatcher] = module.loops!;
+    await dispatcher!.start();
     try {
       const orderId = crypto.randomUUID();
       const data = {
@@ -56,12 +57,12 @@ describe("notificationModule", () => {
       expect(logged).toMatchObject({ level: 30, subject: `Your order ${orderId} has shipped` });
       expect(String(logged!.text)).toContain("3 × T-shirt (TEE-2) at €19.99 = €59.97");
     } finally {
-      await module.stop!();
+      await dispatcher!.stop();
     }
   });
 
   test("when the module is defined, then it consumes exactly the order events it has handlers for", () => {
-    const module = notificationModule.create({ database, logger: pino({ level: "silent" }), authSecret: "x".repeat(32), mail: { from: "a@b.c" } });
+    const module = notificationModule.create({ database, logger: pino({ level: "silent" }), authSecret: "x".repeat(32), settings: { from: "a@b.c" } });
     expect(module.handlers.map((h) => h.event.name).sort()).toEqual(notificationModule.consumes.map((e) => e.name).sort());
     expect(notificationModule.consumes.map((e) => e.name).sort()).toEqual([
       "orders.order-cancelled",

@@ -14,10 +14,10 @@ import { inbox, notifications, outbox } from "./infrastructure/schema.ts";
 import { SmtpMailSender } from "./infrastructure/smtp-mail-sender.ts";
 import { StoredMailSender } from "./infrastructure/stored-mail-sender.ts";
 
-/** What the composition root hands the module: SMTP_URL (optional), MAIL_FROM, MAIL_HOLD_MS, MAIL_RETRY_DELAYS_MS. */
+/** Its settings, read for it from the configuration: SMTP_URL (optional), MAIL_FROM, MAIL_HOLD_MS, MAIL_RETRY_DELAYS_MS. */
 export interface MailSettings {
   /** Without it, e-mails are stored and logged instead of sent. */
-  smtpUrl?: string;
+  smtpUrl?: string | undefined;
   from: string;
   /** How long an order's e-mail waits for the order's earlier e-mail (default 5 minutes). */
   holdMs?: number;
@@ -29,7 +29,7 @@ export interface MailSettings {
  * E-mails customers about their orders: each order event is rendered into an e-mail and stored in the
  * event's own transaction, then sent by a dispatcher loop (SMTP, or the log when SMTP_URL is unset).
  */
-export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
+export const notificationModule: ModuleDefinition<MailSettings> = {
   name: "notification",
   consumes: [OrderConfirmed, OrderRejected, OrderCancelled, OrderShipped],
   retention: (periods) => [
@@ -47,7 +47,7 @@ export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
     }),
   ],
   create(ctx) {
-    const { smtpUrl, from, holdMs, retryDelaysMs } = ctx.mail;
+    const { smtpUrl, from, holdMs, retryDelaysMs } = ctx.settings;
     const smtp = smtpUrl ? new SmtpMailSender(smtpUrl) : undefined;
     const sender = smtp ?? new StoredMailSender(ctx.logger);
     const policy = retryDelaysMs ? { maxAttempts: retryDelaysMs.length + 1, backoffMs: retryDelaysMs } : undefined;
@@ -60,17 +60,21 @@ export const notificationModule: ModuleDefinition<{ mail: MailSettings }> = {
       outboxTable: outbox,
       inboxTable: inbox,
       notes: () => reportFailedEmails({ db: ctx.database.db, repository: notificationRepository }),
-      async start() {
-        ctx.logger.info(
-          { mail: smtpUrl ? `SMTP at ${smtpAddress(smtpUrl)}` : "stored and logged (no SMTP_URL)", from },
-          "notification: e-mail delivery",
-        );
-        await dispatcher.start();
-      },
-      async stop() {
-        await dispatcher.stop();
-        smtp?.close();
-      },
+      loops: [
+        {
+          async start() {
+            ctx.logger.info(
+              { mail: smtpUrl ? `SMTP at ${smtpAddress(smtpUrl)}` : "stored and logged (no SMTP_URL)", from },
+              "notification: e-mail delivery",
+            );
+            await dispatcher.start();
+          },
+          async stop() {
+            await dispatcher.stop();
+            smtp?.close();
+          },
+        },
+      ],
     };
   },
 };

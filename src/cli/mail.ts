@@ -32,7 +32,7 @@ export async function mailCommand(config: Config, args: string[]): Promise<numbe
   }
   const ids = values.id?.map((id) => id.toLowerCase());
 
-  const database = openDatabase(config.databaseUrl, { max: 1, applicationName: "shop:mail-retry", prepare: config.databasePrepare });
+  const database = openDatabase(config.moduleDatabaseUrls.notification, { max: 1, applicationName: "shop:mail-retry", prepare: config.databasePrepare });
   try {
     const { retried, leftAlone } = await retryFailedMail(database.db, ids);
     for (const mail of retried) {

@@ -16,10 +16,11 @@ export async function prune(config: Config, logger: Logger, args: string[]): Pro
     console.error(`${(error as Error).message}\nusage: shop prune [--dry-run]`);
     return 2;
   }
-  const { background, retention, close } = await prepare(config, logger);
+  const { retention, close } = await prepare(config, logger);
   try {
     const swept: ModuleSweep[] = [];
-    for (const { name, rules } of retention) swept.push(await sweepModule(background.sql, name, rules, { dryRun }));
+    // Each module on its own database, under that database's lock for it.
+    for (const { name, sql, rules } of retention) swept.push(await sweepModule(sql, name, rules, { dryRun }));
     console.log(formatPrune(swept, dryRun));
     return swept.some((m) => m.skipped) ? 1 : 0;
   } finally {

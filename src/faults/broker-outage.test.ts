@@ -63,7 +63,7 @@ describe("RabbitMQ outage under load", () => {
       expect(report.statuses).toEqual({ "201": report.attempts.length });
       await assertSettled({
         label: "broker outage (down 3 s)",
-        sql: fixture.sql,
+        sqlOf: fixture.sqlOf,
         env: fixture.env(),
         prefix: fixture.prefix,
         acceptedIds: report.accepted,
@@ -103,7 +103,7 @@ describe("RabbitMQ outage under load", () => {
       expect(report.statuses).toEqual({ "201": report.attempts.length });
       await assertSettled({
         label: "broker connections cut",
-        sql: fixture.sql,
+        sqlOf: fixture.sqlOf,
         env: fixture.env(),
         prefix: fixture.prefix,
         acceptedIds: report.accepted,

@@ -53,7 +53,7 @@ describe("crash", () => {
       const unanswered = reports.reduce((n, r) => n + r.attempts.filter((a) => typeof a.status === "string").length, 0);
       await assertSettled({
         label: "crash (SIGKILL mid-stream)",
-        sql: fixture.sql,
+        sqlOf: fixture.sqlOf,
         env,
         prefix: fixture.prefix,
         acceptedIds: accepted,

@@ -124,7 +124,7 @@ describe("PostgreSQL outage", () => {
       // Nothing parked in a DLQ because of the outage (assertSettled checks every DLQ is empty).
       await assertSettled({
         label: "database outage",
-        sql: fixture.sql,
+        sqlOf: fixture.sqlOf,
         env: fixture.env(),
         prefix: fixture.prefix,
         acceptedIds: accepted,

@@ -45,7 +45,7 @@ async function publish<E extends EventDefinition>(event: E, data: EventData<E>):
 
 /** The e-mails notification recorded for the order, by template. */
 async function recorded(orderId: string) {
-  return shop.shop.database.sql<{ template: string; status: string; createdMs: number; sentMs: number | null }[]>`
+  return shop.shop.databaseOf("notification").sql<{ template: string; status: string; createdMs: number; sentMs: number | null }[]>`
     select template, status, extract(epoch from created_at)::float8 * 1000 as "createdMs", extract(epoch from sent_at)::float8 * 1000 as "sentMs"
     from notification.notifications where order_id = ${orderId}`;
 }

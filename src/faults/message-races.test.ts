@@ -142,7 +142,7 @@ describe("duplicated and reordered deliveries", () => {
 
       await assertSettled({
         label: "message races",
-        sql: fixture.sql,
+        sqlOf: fixture.sqlOf,
         env: fixture.env(),
         prefix: fixture.prefix,
         acceptedIds: [a, b],

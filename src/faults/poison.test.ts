@@ -104,7 +104,7 @@ describe("poison messages", () => {
 
       await assertSettled({
         label: "poison messages",
-        sql: fixture.sql,
+        sqlOf: fixture.sqlOf,
         env: fixture.env(),
         prefix: fixture.prefix,
         acceptedIds: accepted,

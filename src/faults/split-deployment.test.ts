@@ -46,7 +46,7 @@ describe("split deployment", () => {
       expect(report.statuses).toEqual({ "201": report.attempts.length });
       await assertSettled({
         label: "split deployment, inventory side killed",
-        sql: fixture.sql,
+        sqlOf: fixture.sqlOf,
         env: fixture.env(),
         prefix: fixture.prefix,
         acceptedIds: report.accepted,
@@ -82,7 +82,7 @@ describe("split deployment", () => {
       expect(reports[1]!.statuses).toEqual({ "201": 30 });
       await assertSettled({
         label: "split deployment, orders side killed",
-        sql: fixture.sql,
+        sqlOf: fixture.sqlOf,
         env: fixture.env(),
         prefix: fixture.prefix,
         acceptedIds: reports.flatMap((r) => r.accepted),

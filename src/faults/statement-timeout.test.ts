@@ -52,7 +52,7 @@ describe("statement timeout", () => {
   });
 
   test("the shop's connections carry the configured statement and idle-in-transaction timeouts", async () => {
-    const [settings] = await shop.shop.database.sql<{ statement: string; idle: string }[]>`
+    const [settings] = await shop.shop.databaseOf("orders").sql<{ statement: string; idle: string }[]>`
       select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`;
     expect(settings).toEqual({ statement: "400ms", idle: "2s" });
   });

@@ -32,7 +32,7 @@ afterAll(async () => {
   await shop?.close();
 });
 
-const sql = () => shop.shop.database.sql;
+const sql = () => shop.shop.databaseOf("orders").sql;
 const encoder = new TextEncoder();
 const b64url = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;

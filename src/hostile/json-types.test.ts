@@ -22,7 +22,7 @@ afterAll(async () => {
   await shop?.close();
 });
 
-const sql = () => shop.shop.database.sql;
+const sql = () => shop.shop.databaseOf("orders").sql;
 
 async function expectRefused(path: string, init: RequestInit & { as?: typeof alice; json?: unknown }, part: string, field: string): Promise<void> {
   const answer = await readCheckedAnswer(await shop.request(path, init));

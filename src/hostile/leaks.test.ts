@@ -46,7 +46,7 @@ afterAll(async () => {
   await shop?.close();
 });
 
-const sql = () => shop.shop.database.sql;
+const sql = () => shop.shop.databaseOf("orders").sql;
 
 /**
  * Sends, checks the shared promises (no internals, problem shape), then the stricter leak list — after taking

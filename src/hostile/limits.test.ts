@@ -25,7 +25,7 @@ beforeAll(async () => {
   }
   // Orders prices from its copy of the catalog: wait until the last product has arrived there.
   await eventually(
-    async () => (await shop.shop.database.sql`select count(*)::int as n from orders.catalog where sku = any(${[...SKUS, LONGEST_SKU]})`)[0]?.n,
+    async () => (await shop.shop.databaseOf("orders").sql`select count(*)::int as n from orders.catalog where sku = any(${[...SKUS, LONGEST_SKU]})`)[0]?.n,
     { accept: (n) => n === SKUS.length + 1, what: "orders to know every product" },
   );
 });
@@ -34,7 +34,7 @@ afterAll(async () => {
   await shop?.close();
 });
 
-const sql = () => shop.shop.database.sql;
+const sql = () => shop.shop.databaseOf("orders").sql;
 const order = (items: Array<{ sku: string; quantity: unknown }>) => ({ items });
 
 /** Sends the request, checks the answer is a 422 problem naming exactly `field` (in `part`), returns it. */

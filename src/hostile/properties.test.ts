@@ -50,7 +50,7 @@ beforeAll(async () => {
     what: "the order to be confirmed",
   });
   STOCK.reserved = 1;
-  await settledSnapshot(shop.shop.database.sql);
+  await settledSnapshot(shop.shop.databaseOf("orders").sql);
 });
 
 afterAll(async () => {
@@ -91,7 +91,7 @@ async function send(r: HostileRequest): Promise<Answer> {
 
 /** Runs the property and asserts that not a single row of any module table changed meanwhile. */
 async function assertNoWrites<T>(arbitrary: fc.Arbitrary<T>, check: (input: T) => Promise<void>, numRuns: number): Promise<void> {
-  const sql = shop.shop.database.sql;
+  const sql = shop.shop.databaseOf("orders").sql;
   const before = await snapshotTables(sql);
   await fc.assert(fc.asyncProperty(arbitrary, check), propertyParameters(numRuns));
   await expectNothingWritten(sql, before);

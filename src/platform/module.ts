@@ -7,7 +7,21 @@ import type { EventDefinition } from "./messaging/event.ts";
 import type { InboxTable, OutboxTable } from "./messaging/tables.ts";
 import type { RetentionPeriods, RetentionRule } from "./retention/rule.ts";
 
-/** What every module hands to the composition root (src/app.ts). */
+/**
+ * Something that runs in the background of a process between start and stop: a module's outbox relay and
+ * consumer (which the platform makes from what the module declares) and the module's own loops.
+ */
+export interface BackgroundLoop {
+  start(): Promise<void>;
+  /** Takes no further work, lets the work in progress finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What a module hands to the composition root (src/app.ts), which wires it without knowing what is inside: the
+ * platform makes its outbox writer, consumer (with its inbox) and relay from the tables and handlers declared
+ * here, runs its migrations against the module's own database, starts and stops its loops.
+ */
 export interface ShopModule {
   name: string;
   /** drizzle-kit output for this module's own Postgres schema. */
@@ -16,16 +30,16 @@ export interface ShopModule {
   supersededMigrations?: readonly SupersededMigration[];
   /** The module's HTTP routes (an Elysia instance), if it has any. */
   routes?: AnyElysia;
-  /** The events it consumes; none means it gets no queue. */
+  /** The events it consumes; none means it gets no consumer. */
   handlers: EventHandler[];
+  /** Its transactional outbox, in its own schema: the platform relays it to RabbitMQ. */
   outboxTable: OutboxTable;
+  /** Its inbox, in its own schema: the platform's consumer records every message it applied there. */
   inboxTable: InboxTable;
+  /** Its own background loops (e.g. a mail dispatcher): started after migrations, stopped after the consumers. */
+  loops?: BackgroundLoop[];
   /** Fills in demo data when the module's data is empty (idempotent). */
   seed?(): Promise<void>;
-  /** Called once after migrations, before routes and consumers run. */
-  start?(): Promise<void>;
-  /** Called during graceful shutdown, after consumers stopped and before the database closes. */
-  stop?(): Promise<void>;
   /** The module's invariants for `shop check`; `settleMs` is how long in-flight work may take. */
   check?(options: { settleMs: number }): Promise<InvariantCheck[]>;
   /** What `shop check` prints as information, not as a violation: work that waits for an operator. */
@@ -38,27 +52,32 @@ export interface InvariantCheck {
   violations: string[];
 }
 
-/** What every module factory receives; modules add their own extra ports next to it. */
-export interface ModuleContext {
+/** What every module factory receives, whatever the module. */
+export interface BaseModuleContext {
+  /** The pool for requests and event handlers, on the module's own database. */
   database: DatabaseHandle;
   /**
-   * A small pool for background bookkeeping whose writes are redone when lost (leases, "sent" marks): its
-   * commits do not wait for the WAL flush, and it never takes a connection from requests. Defaults to `database`.
+   * A small pool on the same database for background bookkeeping whose writes are redone when lost (leases, "sent"
+   * marks): its commits do not wait for the WAL flush, and it never takes a connection from requests. Defaults to
+   * `database`.
    */
   background?: DatabaseHandle;
   logger: Logger;
   authSecret: string;
 }
 
+/** The context plus the module's own settings (read for it from the configuration); none when it needs none. */
+export type ModuleContext<Settings = undefined> = BaseModuleContext & (undefined extends Settings ? { settings?: Settings } : { settings: Settings });
+
 /**
  * A module as the composition root sees it before starting it. `consumes` is static so that every
  * process declares every module's queue and bindings — an event is kept for a module that runs in
  * another process (or has not started yet) instead of going unrouted.
  */
-export interface ModuleDefinition<Ports = {}> {
+export interface ModuleDefinition<Settings = undefined> {
   name: string;
-  consumes: EventDefinition[];
-  create(context: ModuleContext & Ports): ShopModule;
+  consumes: readonly EventDefinition[];
+  create(context: ModuleContext<Settings>): ShopModule;
   /**
    * What the module stops keeping, and after how long: rules for its own tables only, given the configured
    * periods. The platform's sweeper (src/platform/retention/) applies them in the background and in `shop prune`.

@@ -65,7 +65,8 @@ export async function json<T>(res: Response): Promise<T> {
 
 /** The HTTP calls and waits of a commerce scenario against one test shop. */
 export function commerce(shop: TestShop) {
-  const sql = shop.shop.database.sql;
+  // Each module's tables are read in that module's database (the same one unless TEST_SEPARATE_DATABASES=1).
+  const sqlOf = (module: "orders" | "inventory" | "notification") => shop.shop.databaseOf(module).sql;
 
   const api = {
     /** PUT /products/:sku as admin (201), then waits until orders holds its price, so it can be ordered at once. */
@@ -87,7 +88,7 @@ export function commerce(shop: TestShop) {
     /** Sync point: orders' local catalog copy (fed by inventory.product-upserted) shows the product like this. */
     async ordersKnow(sku: string, expected: { priceCents?: number; active?: boolean }): Promise<void> {
       const copy = async () =>
-        (await sql<{ priceCents: number; active: boolean }[]>`select price_cents::int as "priceCents", active from orders.catalog where sku = ${sku}`)[0];
+        (await sqlOf("orders")<{ priceCents: number; active: boolean }[]>`select price_cents::int as "priceCents", active from orders.catalog where sku = ${sku}`)[0];
       await eventually(copy, {
         accept: (row) => row !== undefined && (expected.priceCents ?? row.priceCents) === row.priceCents && (expected.active ?? row.active) === row.active,
         what: `orders to know ${sku} as ${JSON.stringify(expected)}`,
@@ -166,7 +167,7 @@ export function commerce(shop: TestShop) {
 
     /** The text body the customer receives for one template of an order. */
     async mailText(orderId: string, template: MailView["template"]): Promise<string> {
-      const rows = await sql<{ text: string }[]>`
+      const rows = await sqlOf("notification")<{ text: string }[]>`
         select text_body as text from notification.notifications where order_id = ${orderId} and template = ${template}`;
       expect(rows).toHaveLength(1);
       return rows[0]!.text;
@@ -177,8 +178,8 @@ export function commerce(shop: TestShop) {
       return eventually(
         async () =>
           (
-            await sql<{ id: string }[]>`
-              select id::text from orders.outbox where envelope->'data'->>'orderId' = ${orderId} and name in ${sql(eventNames)}`
+            await sqlOf("orders")<{ id: string }[]>`
+              select id::text from orders.outbox where envelope->'data'->>'orderId' = ${orderId} and name in ${sqlOf("orders")(eventNames)}`
           ).map((r) => r.id),
         { accept: (ids) => ids.length === eventNames.length, what: `orders to emit ${eventNames.join(", ")} for ${orderId}` },
       );
@@ -192,14 +193,17 @@ export function commerce(shop: TestShop) {
     /** Sync point: the module's inbox holds every one of these message ids (it has applied them). */
     async handledBy(module: "orders" | "inventory" | "notification", messageIds: string[]): Promise<void> {
       await eventually(
-        async () => (await sql<{ n: number }[]>`select count(*)::int as n from ${sql(`${module}.inbox`)} where message_id in ${sql(messageIds)}`)[0]!.n,
+        async () => {
+          const sql = sqlOf(module);
+          return (await sql<{ n: number }[]>`select count(*)::int as n from ${sql(`${module}.inbox`)} where message_id in ${sql(messageIds)}`)[0]!.n;
+        },
         { accept: (n) => n === messageIds.length, what: `${module} to handle ${messageIds.join(", ")}`, intervalMs: 100 },
       );
     },
 
     /** The events inventory emitted about an order, oldest first (with their lines, when they carry some). */
     async inventoryEvents(orderId: string): Promise<Array<{ id: string; name: string; items?: Line[] }>> {
-      const rows = await sql<{ id: string; name: string; data: { items?: Line[] } }[]>`
+      const rows = await sqlOf("inventory")<{ id: string; name: string; data: { items?: Line[] } }[]>`
         select id::text, name, envelope->'data' as data from inventory.outbox
         where envelope->'data'->>'orderId' = ${orderId} order by created_at, id`;
       return rows.map((r) => ({ id: r.id, name: r.name, ...(r.data.items ? { items: r.data.items } : {}) }));
@@ -212,6 +216,7 @@ export function commerce(shop: TestShop) {
      */
     async withRowLocked<T>(table: "inventory.products" | "orders.catalog", sku: string, body: () => Promise<T>): Promise<T> {
       let result!: T;
+      const sql = sqlOf(table === "inventory.products" ? "inventory" : "orders");
       await sql.begin(async (tx) => {
         await tx`select sku from ${tx(table)} where sku = ${sku} for update`;
         result = await body();

@@ -1,9 +1,9 @@
 import { expect } from "bun:test";
 import postgres from "postgres";
-import { MODULE_NAMES } from "../config.ts";
+import { MODULE_NAMES, type ModuleName } from "../config.ts";
 import type { Principal } from "../platform/http/auth.ts";
 import { deleteBrokerObjects, TEST_AMQP_URL, testPrefix } from "./broker.ts";
-import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { createShopDatabases, type ShopDatabases } from "./database.ts";
 import { eventually } from "./eventually.ts";
 import { httpRequest, stopAllProcesses, type ShopProcess } from "./process.ts";
 import { admin, TEST_RETRY_DELAYS_MS, testEnv } from "./shop.ts";
@@ -13,10 +13,13 @@ import { TcpProxy } from "./tcp-proxy.ts";
 // assertions, TCP proxies in front of PostgreSQL or RabbitMQ, and the products the load orders.
 
 export interface FaultFixture {
-  database: TestDatabase;
+  /** One database for all modules, or one per module (TEST_SEPARATE_DATABASES=1). */
+  database: ShopDatabases;
   prefix: string;
-  /** A direct connection (never through a proxy) for sync points and assertions. */
+  /** A direct connection (never through a proxy) to orders' database, for sync points and assertions. */
   sql: postgres.Sql;
+  /** A direct connection to a module's database (the same one for all modules unless they have their own). */
+  sqlOf(module: ModuleName): postgres.Sql;
   /** The shop's environment with direct URLs (what `shop check` uses), plus `extra`. */
   env(extra?: Record<string, string>): Record<string, string>;
   /** A proxy in front of the real service, stopped by `close()`. */
@@ -26,14 +29,20 @@ export interface FaultFixture {
 }
 
 export async function createFaultFixture(label: string): Promise<FaultFixture> {
-  const database = await createTestDatabase(label);
+  const database = await createShopDatabases(label);
   const prefix = testPrefix(label);
-  const sql = postgres(database.url, { max: 3, onnotice: () => {} });
+  const connections = new Map<string, postgres.Sql>();
+  const sqlOf = (module: ModuleName) => {
+    const url = database.urls[module];
+    if (!connections.has(url)) connections.set(url, postgres(url, { max: 3, onnotice: () => {} }));
+    return connections.get(url)!;
+  };
   const proxies: TcpProxy[] = [];
   return {
     database,
     prefix,
-    sql,
+    sql: sqlOf("orders"),
+    sqlOf,
     env: (extra = {}) => testEnv(database, prefix, extra),
     async proxy(target) {
       const url = new URL(target === "postgres" ? database.url : TEST_AMQP_URL);
@@ -44,7 +53,7 @@ export async function createFaultFixture(label: string): Promise<FaultFixture> {
     async close() {
       await stopAllProcesses();
       for (const proxy of proxies) await proxy.stop().catch(() => {});
-      await sql.end({ timeout: 5 }).catch(() => {});
+      for (const sql of connections.values()) await sql.end({ timeout: 5 }).catch(() => {});
       await database.drop();
       await deleteBrokerObjects(prefix, [...MODULE_NAMES], TEST_RETRY_DELAYS_MS);
     },
@@ -119,12 +128,13 @@ export interface Unfinished {
 }
 
 export async function unfinishedWork(fixture: FaultFixture): Promise<Unfinished> {
-  const [row] = await fixture.sql<{ pending: number; unsent: number }[]>`
-    select (select count(*)::int from orders.orders where status = 'pending') as pending,
-           (select count(*)::int from orders.outbox where sent_at is null)
-         + (select count(*)::int from inventory.outbox where sent_at is null)
-         + (select count(*)::int from notification.outbox where sent_at is null) as unsent`;
-  return { pendingOrders: row!.pending, unsentEvents: row!.unsent };
+  const [pending] = await fixture.sqlOf("orders")<{ n: number }[]>`select count(*)::int as n from orders.orders where status = 'pending'`;
+  let unsentEvents = 0;
+  for (const module of MODULE_NAMES) {
+    const sql = fixture.sqlOf(module);
+    unsentEvents += (await sql<{ n: number }[]>`select count(*)::int as n from ${sql(`${module}.outbox`)} where sent_at is null`)[0]!.n;
+  }
+  return { pendingOrders: pending!.n, unsentEvents };
 }
 
 /** The one line a fault test prints, which the release notes quote. */

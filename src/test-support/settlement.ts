@@ -17,8 +17,8 @@ const OUTCOMES = ["orders.order-confirmed", "orders.order-rejected"];
 export interface SettleOptions {
   /** Names the test in the printed figures. */
   label: string;
-  /** A direct connection to the shop's database. */
-  sql: postgres.Sql;
+  /** A direct connection to each module's database (one and the same when the modules share one). */
+  sqlOf: (module: ModuleName) => postgres.Sql;
   /** The shop's environment with direct URLs, for `shop check`. */
   env: Record<string, string>;
   prefix: string;
@@ -55,19 +55,22 @@ interface Snapshot {
 
 /** Polls until the shop has settled (or `timeoutMs`), prints the figures, then asserts every invariant. */
 export async function assertSettled(options: SettleOptions): Promise<SettleFigures> {
-  const { sql, acceptedIds, timeoutMs = 30_000 } = options;
+  const { sqlOf, acceptedIds, timeoutMs = 30_000 } = options;
+  const sql = sqlOf("orders");
   const skus = Object.keys(options.initialStock);
   const startedAt = performance.now();
 
+  // Every query reads one module's tables in that module's database; what spans modules is joined here.
   const snapshot = async (): Promise<Snapshot> => {
     const accepted = await sql<{ id: string; status: string }[]>`select id::text, status from orders.orders where id = any(${acceptedIds}::uuid[])`;
     const orders = await scopedOrders(sql, skus);
-    const unsent = await unsentOutboxRows(sql);
-    const [mails] = await sql<{ n: number }[]>`
-      select count(*)::int as n from orders.orders o
-      where o.id = any(${[...orders.keys()]}::uuid[]) and o.status in ('confirmed', 'rejected')
-        and not exists (select 1 from notification.notifications n where n.order_id = o.id and n.template = 'order-' || o.status)`;
-    return { accepted: new Map(accepted.map((r) => [r.id, r.status])), orders, unsent, mailsMissing: mails!.n };
+    const unsent = await unsentOutboxRows(sqlOf);
+    const answered = [...orders].filter(([, status]) => status === "confirmed" || status === "rejected");
+    const mailed = await sqlOf("notification")<{ key: string }[]>`
+      select order_id::text || ' ' || template as key from notification.notifications where order_id = any(${answered.map(([id]) => id)}::uuid[])`;
+    const keys = new Set(mailed.map((m) => m.key));
+    const mailsMissing = answered.filter(([id, status]) => !keys.has(`${id} order-${status}`)).length;
+    return { accepted: new Map(accepted.map((r) => [r.id, r.status])), orders, unsent, mailsMissing };
   };
   const settled = (s: Snapshot) =>
     s.accepted.size === new Set(acceptedIds).size &&
@@ -104,7 +107,7 @@ export async function assertSettled(options: SettleOptions): Promise<SettleFigur
 
   // Events: one order-placed per order, consumed once by inventory; one stock answer per order (none when the
   // cancel overtook the placement), consumed once by orders; one outcome event per answered order.
-  const events = await eventCounts(sql, orderIds);
+  const events = await eventCounts(sqlOf, orderIds);
   for (const [id, status] of last.orders) {
     const e = events.get(id) ?? { placed: 0, placedHandled: 0, answers: 0, answersHandled: 0, outcomes: 0, answer: undefined };
     if (e.placed !== 1) (e.placed === 0 ? lose : duplicate)(Math.abs(e.placed - 1), `order ${id}: ${e.placed} order-placed events`);
@@ -117,14 +120,14 @@ export async function assertSettled(options: SettleOptions): Promise<SettleFigur
     if (status === "rejected" && e.answer !== "inventory.stock-rejected") problems.push(`order ${id} rejected, but inventory answered ${e.answer}`);
     if (e.outcomes > 1) duplicate(e.outcomes - 1, `order ${id}: ${e.outcomes} order-confirmed/-rejected events`);
   }
-  const mails = await sql<{ order_id: string; template: string; n: number }[]>`
+  const mails = await sqlOf("notification")<{ order_id: string; template: string; n: number }[]>`
     select order_id::text, template, count(*)::int as n from notification.notifications
     where order_id = any(${orderIds}::uuid[]) group by 1, 2 having count(*) > 1`;
   for (const m of mails) duplicate(m.n - 1, `order ${m.order_id}: ${m.n} ${m.template} e-mails`);
   lose(last.mailsMissing, "confirmed/rejected orders without their e-mail");
 
   // Stock: each order holds exactly its lines while confirmed, and nothing otherwise; products agree to the unit.
-  const stockProblems = await stockMismatches(sql, options.initialStock);
+  const stockProblems = await stockMismatches(sqlOf, options.initialStock);
   problems.push(...stockProblems);
 
   // Nothing left behind: outboxes drained, no DLQ holds more than expected.
@@ -175,12 +178,13 @@ async function scopedOrders(sql: postgres.Sql, skus: string[]): Promise<Map<stri
   return new Map(rows.map((r) => [r.id, r.status]));
 }
 
-async function unsentOutboxRows(sql: postgres.Sql): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`
-    select (select count(*) from orders.outbox where sent_at is null)
-         + (select count(*) from inventory.outbox where sent_at is null)
-         + (select count(*) from notification.outbox where sent_at is null) as n`;
-  return Number(row!.n);
+async function unsentOutboxRows(sqlOf: (module: ModuleName) => postgres.Sql): Promise<number> {
+  let unsent = 0;
+  for (const module of MODULE_NAMES) {
+    const [row] = await sqlOf(module)<{ n: number }[]>`select count(*)::int as n from ${sqlOf(module)(`${module}.outbox`)} where sent_at is null`;
+    unsent += row!.n;
+  }
+  return unsent;
 }
 
 interface OrderEvents {
@@ -193,17 +197,17 @@ interface OrderEvents {
 }
 
 /** Per order: its events in both outboxes, and whether the other module's inbox recorded each. */
-async function eventCounts(sql: postgres.Sql, orderIds: string[]): Promise<Map<string, OrderEvents>> {
-  const rows = await sql<{ order_id: string; name: string; handled: number }[]>`
-    select e.envelope->'data'->>'orderId' as order_id, e.name,
-           (select count(*)::int from inventory.inbox i where i.message_id = e.id and i.handler = 'inventory:' || e.name) as handled
-    from orders.outbox e
-    where e.name = any(${["orders.order-placed", ...OUTCOMES]}) and e.envelope->'data'->>'orderId' = any(${orderIds})
-    union all
-    select e.envelope->'data'->>'orderId', e.name,
-           (select count(*)::int from orders.inbox i where i.message_id = e.id and i.handler = 'orders:' || e.name)
-    from inventory.outbox e
-    where e.name = any(${ANSWERS}) and e.envelope->'data'->>'orderId' = any(${orderIds})`;
+async function eventCounts(sqlOf: (module: ModuleName) => postgres.Sql, orderIds: string[]): Promise<Map<string, OrderEvents>> {
+  const sent = async (from: ModuleName, names: string[], to: ModuleName) => {
+    const events = await sqlOf(from)<{ id: string; order_id: string; name: string }[]>`
+      select id::text, envelope->'data'->>'orderId' as order_id, name from ${sqlOf(from)(`${from}.outbox`)}
+      where name = any(${names}) and envelope->'data'->>'orderId' = any(${orderIds})`;
+    const handled = await sqlOf(to)<{ key: string }[]>`
+      select message_id::text || ' ' || handler as key from ${sqlOf(to)(`${to}.inbox`)} where message_id = any(${events.map((e) => e.id)}::uuid[])`;
+    const keys = new Set(handled.map((h) => h.key));
+    return events.map((e) => ({ order_id: e.order_id, name: e.name, handled: keys.has(`${e.id} ${to}:${e.name}`) ? 1 : 0 }));
+  };
+  const rows = [...(await sent("orders", ["orders.order-placed", ...OUTCOMES], "inventory")), ...(await sent("inventory", ANSWERS, "orders"))];
   const counts = new Map<string, OrderEvents>();
   for (const row of rows) {
     const c = counts.get(row.order_id) ?? { placed: 0, placedHandled: 0, answers: 0, answersHandled: 0, answer: undefined, outcomes: 0 };
@@ -225,16 +229,26 @@ async function eventCounts(sql: postgres.Sql, orderIds: string[]): Promise<Map<s
  * Compares, line by line, what orders says (status and quantity of each order's lines) with what inventory
  * holds (reservations), then each product's `reserved` and `on_hand` with the sums they must equal.
  */
-async function stockMismatches(sql: postgres.Sql, initialStock: Record<string, number>): Promise<string[]> {
+async function stockMismatches(sqlOf: (module: ModuleName) => postgres.Sql, initialStock: Record<string, number>): Promise<string[]> {
   const skus = Object.keys(initialStock);
-  const lines = await sql<{ order_id: string; sku: string; order_status: string | null; ordered: number | null; reservation: string | null; reserved: number | null }[]>`
-    with items as (
-      select i.order_id, i.sku, i.quantity, o.status from orders.order_items i join orders.orders o on o.id = i.order_id
-      where i.sku = any(${skus})),
-    holds as (select order_id, sku, quantity, status from inventory.reservations where sku = any(${skus}))
-    select coalesce(i.order_id, h.order_id)::text as order_id, coalesce(i.sku, h.sku) as sku, i.status as order_status,
-           i.quantity as ordered, h.status as reservation, h.quantity as reserved
-    from items i full join holds h on h.order_id = i.order_id and h.sku = i.sku`;
+  const sql = sqlOf("inventory");
+  const items = await sqlOf("orders")<{ order_id: string; sku: string; quantity: number; status: string }[]>`
+    select i.order_id::text, i.sku, i.quantity, o.status from orders.order_items i join orders.orders o on o.id = i.order_id
+    where i.sku = any(${skus})`;
+  const holds = await sql<{ order_id: string; sku: string; quantity: number; status: string }[]>`
+    select order_id::text, sku, quantity, status from inventory.reservations where sku = any(${skus})`;
+  // Both sides, line by line (a full join of the two modules' rows).
+  type Line = { order_id: string; sku: string; order_status: string | null; ordered: number | null; reservation: string | null; reserved: number | null };
+  const byLine = new Map<string, Line>();
+  const lineOf = (orderId: string, sku: string) => {
+    const key = `${orderId} ${sku}`;
+    const line = byLine.get(key) ?? { order_id: orderId, sku, order_status: null, ordered: null, reservation: null, reserved: null };
+    byLine.set(key, line);
+    return line;
+  };
+  for (const item of items) Object.assign(lineOf(item.order_id, item.sku), { order_status: item.status, ordered: item.quantity });
+  for (const hold of holds) Object.assign(lineOf(hold.order_id, hold.sku), { reservation: hold.status, reserved: hold.quantity });
+  const lines = [...byLine.values()];
   const problems: string[] = [];
   const expected = new Map(skus.map((sku) => [sku, { reserved: 0, shipped: 0, held: 0 }]));
   for (const line of lines) {

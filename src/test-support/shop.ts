@@ -3,18 +3,18 @@ import { startShop, type Shop } from "../app.ts";
 import { createLogger } from "../platform/logger.ts";
 import { signToken, type Principal } from "../platform/http/auth.ts";
 import { MODULE_NAMES } from "../config.ts";
-import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { createShopDatabases, databaseEnv, type ShopDatabases, type TestDatabase } from "./database.ts";
 import { deleteBrokerObjects, TEST_AMQP_URL, testPrefix } from "./broker.ts";
 
 export const TEST_AUTH_SECRET = "test-secret-0123456789-0123456789-abcdef";
 export const TEST_RETRY_DELAYS_MS = [100, 300];
 
 /** Environment for a shop under test: its own database and AMQP prefix, quick retries and polling. */
-export function testEnv(database: TestDatabase, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+export function testEnv(database: TestDatabase | ShopDatabases, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: "test",
     PORT: "0",
-    DATABASE_URL: database.url,
+    ...databaseEnv(database),
     AMQP_URL: TEST_AMQP_URL,
     AMQP_PREFIX: prefix,
     AUTH_SECRET: TEST_AUTH_SECRET,
@@ -29,7 +29,8 @@ export function testEnv(database: TestDatabase, prefix: string, extra: Record<st
 export interface TestShop {
   shop: Shop;
   config: Config;
-  database: TestDatabase;
+  /** Its databases: one for all modules, or one per module (TEST_SEPARATE_DATABASES=1). */
+  database: ShopDatabases;
   prefix: string;
   /** Sends a request to the in-process app (no socket). */
   request(path: string, init?: RequestInit & { as?: Principal; json?: unknown }): Promise<Response>;
@@ -37,9 +38,12 @@ export interface TestShop {
   close(): Promise<void>;
 }
 
-/** Starts a whole shop in this process against the real PostgreSQL and RabbitMQ. */
-export async function startTestShop(label: string, extra: Record<string, string> = {}): Promise<TestShop> {
-  const database = await createTestDatabase(label);
+/**
+ * Starts a whole shop in this process against the real PostgreSQL and RabbitMQ: on one fresh database, or on one per
+ * module with `separateDatabases` (default: TEST_SEPARATE_DATABASES=1).
+ */
+export async function startTestShop(label: string, extra: Record<string, string> = {}, options: { separateDatabases?: boolean } = {}): Promise<TestShop> {
+  const database = await createShopDatabases(label, { separate: options.separateDatabases });
   const prefix = testPrefix(label);
   const config = loadConfig(testEnv(database, prefix, extra));
   const shop = await startShop(config, createLogger(config.logLevel), { seed: false });

@@ -62,7 +62,7 @@ export class Broker {
     this.topologies.push(topology);
   }
 
-  /** Registers a consumer on a queue; (re)subscribed on every connect. Call before `start()`. */
+  /** Registers a consumer on a queue; (re)subscribed on every connect. Call before `start()`; `stopConsuming` ends it. */
   consume(queue: string, prefetch: number, onMessage: (message: AMQPMessage) => Promise<void>): void {
     this.consumers.push({ queue, prefetch, onMessage });
   }
@@ -134,12 +134,18 @@ export class Broker {
     return this.connection.channel();
   }
 
-  /** Stops taking new deliveries (in-flight handlers go on and can still ack). */
-  async stopConsuming(): Promise<void> {
-    this.consuming = false;
-    const subscriptions = this.consumers.flatMap((c) => (c.active ? [c.active] : []));
-    for (const consumer of this.consumers) consumer.active = undefined;
-    this.consumers.length = 0;
+  /**
+   * Stops taking new deliveries from `queue`, or from every queue when none is named (in-flight handlers go on and
+   * can still ack). A queue whose consumer stopped is not subscribed again on a reconnect.
+   */
+  async stopConsuming(queue?: string): Promise<void> {
+    if (queue === undefined) this.consuming = false;
+    const stopping = this.consumers.filter((c) => queue === undefined || c.queue === queue);
+    const subscriptions = stopping.flatMap((c) => (c.active ? [c.active] : []));
+    for (const consumer of stopping) {
+      consumer.active = undefined;
+      this.consumers.splice(this.consumers.indexOf(consumer), 1);
+    }
     await Promise.all(subscriptions.map((s) => s.cancel().catch(() => {})));
   }
 

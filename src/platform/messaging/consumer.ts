@@ -53,13 +53,29 @@ export class MessageConsumer {
   constructor(private readonly options: ConsumerOptions) {
     this.names = options.broker.names;
     this.batchSize = options.batchSize ?? 25;
-    const routingKeys = [...new Set(options.handlers.map((h) => h.event.name))];
-    options.broker.addTopology({ module: options.module, routingKeys, retryDelaysMs: options.retryDelaysMs });
-    options.broker.consume(this.names.queue(options.module), options.prefetch ?? 100, (message) => this.receive(message));
   }
 
   get module(): string {
     return this.options.module;
+  }
+
+  /** The module's queue, bindings and retry queues, and its subscription: call before the broker starts. */
+  async start(): Promise<void> {
+    const { broker, module, handlers, retryDelaysMs, prefetch } = this.options;
+    const routingKeys = [...new Set(handlers.map((h) => h.event.name))];
+    broker.addTopology({ module, routingKeys, retryDelaysMs });
+    broker.consume(this.names.queue(module), prefetch ?? 100, (message) => this.receive(message));
+  }
+
+  /** Whether the module's queue is subscribed right now (false while RabbitMQ is away or the subscription recovers). */
+  get consuming(): boolean {
+    return this.options.broker.isConsuming(this.names.queue(this.options.module));
+  }
+
+  /** Takes no further delivery, then lets the handlers in flight finish and settle their messages. */
+  async stop(): Promise<void> {
+    await this.options.broker.stopConsuming(this.names.queue(this.options.module));
+    await this.idle();
   }
 
   /** Resolves when every message received so far has been settled. */

@@ -51,7 +51,7 @@ beforeAll(async () => {
   await database.sql.unsafe(DDL).simple();
 
   broker = new Broker({ url: TEST_AMQP_URL, prefix, logger });
-  new MessageConsumer({
+  await new MessageConsumer({
     module: "probe",
     database,
     inbox,
@@ -67,7 +67,7 @@ beforeAll(async () => {
     broker,
     retryDelaysMs: RETRY_DELAYS,
     logger,
-  });
+  }).start();
   relay = new OutboxRelay({
     module: "probe",
     database,
@@ -237,7 +237,7 @@ describe("broker outage", () => {
     const handle = openDatabase(db2.url);
     await handle.sql.unsafe(DDL).simple();
     const b = new Broker({ url: url.toString(), prefix: outagePrefix, logger });
-    new MessageConsumer({
+    await new MessageConsumer({
       module: "probe",
       database: handle,
       inbox,
@@ -246,7 +246,7 @@ describe("broker outage", () => {
       broker: b,
       retryDelaysMs: RETRY_DELAYS,
       logger,
-    });
+    }).start();
     const r = new OutboxRelay({ module: "probe", database: handle, table: outbox, publish: (e) => b.publishEvent(e), canPublish: () => b.connected, pollMs: 100, logger });
     b.onConnect(() => r.wake());
     try {

@@ -3,10 +3,16 @@ import type { Logger } from "../logger.ts";
 import type { RetentionRule } from "./rule.ts";
 import { sweepModule, type ModuleSweep } from "./sweep.ts";
 
-export interface RetentionSweeperOptions {
-  /** The background pool: the sweep holds one of its connections while it runs. */
+/** One module's rules, with the background pool of the database its tables live in. */
+export interface RetentionModule {
+  name: string;
+  /** The sweep holds one of this pool's connections while it sweeps the module. */
   sql: Sql;
-  modules: Array<{ name: string; rules: RetentionRule[] }>;
+  rules: RetentionRule[];
+}
+
+export interface RetentionSweeperOptions {
+  modules: RetentionModule[];
   /** Time between the end of one sweep and the start of the next (and before the first). */
   intervalMs: number;
   logger: Logger;
@@ -61,9 +67,9 @@ export class RetentionSweeper {
   }
 
   private async sweep(): Promise<ModuleSweep[]> {
-    const { sql, modules, logger, batchSize } = this.options;
+    const { modules, logger, batchSize } = this.options;
     const swept: ModuleSweep[] = [];
-    for (const { name, rules } of modules) {
+    for (const { name, sql, rules } of modules) {
       if (this.stopped || rules.length === 0) continue;
       const started = performance.now();
       const result = await sweepModule(sql, name, rules, { batchSize, stopping: () => this.stopped });
