@@ -70,7 +70,9 @@ export async function createShopDatabases(label = "t", options: { separate?: boo
 }
 
 /** The environment that points a shop at these databases. */
-export function databaseEnv(databases: TestDatabase & { urls?: Record<ModuleName, string> }): Record<string, string> {
+export function databaseEnv(databases: TestDatabase & { urls?: Record<ModuleName, string>; separate?: boolean }): Record<string, string> {
+  // One shared database: DATABASE_URL only, so a test that points DATABASE_URL elsewhere (a proxy) moves every module.
+  if (!databases.separate) return { DATABASE_URL: databases.url };
   return {
     DATABASE_URL: databases.url,
     ...Object.fromEntries(MODULE_NAMES.flatMap((module) => (databases.urls?.[module] ? [[MODULE_DATABASE_VARIABLES[module], databases.urls[module]]] : []))),
