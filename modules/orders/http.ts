@@ -4,7 +4,7 @@ import type { Executor } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin, requireUser, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
 import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
-import { UnprocessableError } from "../../src/platform/http/errors.ts";
+import { InvalidError } from "../../src/platform/errors.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import type { Logger } from "../../src/platform/logger.ts";
@@ -229,7 +229,7 @@ function objectOrNoBody({ body }: { body: unknown }): void {
   if (body === undefined) return;
   const prototype = body !== null && typeof body === "object" ? Object.getPrototypeOf(body) : undefined;
   if (prototype !== Object.prototype && prototype !== null) {
-    throw new UnprocessableError("REQUEST.BODY_NOT_OBJECT", "The body, when there is one, must be a JSON object.", {
+    throw new InvalidError("REQUEST.BODY_NOT_OBJECT", "The body, when there is one, must be a JSON object.", {
       errors: [{ in: "body", field: "", message: "Expected object" }],
     });
   }

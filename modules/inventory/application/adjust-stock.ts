@@ -1,5 +1,5 @@
 import { pgError, type Database, type Executor } from "../../../src/platform/db.ts";
-import { ConflictError, UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { ConflictError, InvalidError } from "../../../src/platform/errors.ts";
 import type { EnvelopeMeta } from "../../../src/platform/messaging/envelope.ts";
 import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { adjustStock as checkAdjustment, availableStock } from "../domain/stock.ts";
@@ -22,7 +22,7 @@ const NUMERIC_VALUE_OUT_OF_RANGE = "22003";
  */
 export async function adjustStock(deps: AdjustStockDeps, sku: string, delta: number, meta: EnvelopeMeta): Promise<ProductRow> {
   if (delta === 0) {
-    throw new UnprocessableError("INVENTORY.ZERO_STOCK_DELTA", "A stock adjustment must change the stock.", {
+    throw new InvalidError("INVENTORY.ZERO_STOCK_DELTA", "A stock adjustment must change the stock.", {
       errors: [{ in: "body", field: "/delta", message: "Must not be 0" }],
     });
   }
@@ -35,7 +35,7 @@ export async function adjustStock(deps: AdjustStockDeps, sku: string, delta: num
     });
   } catch (error) {
     if (pgError(error)?.code === NUMERIC_VALUE_OUT_OF_RANGE) {
-      throw new UnprocessableError("INVENTORY.STOCK_OUT_OF_RANGE", "The stock would exceed what the catalog can count.", {
+      throw new InvalidError("INVENTORY.STOCK_OUT_OF_RANGE", "The stock would exceed what the catalog can count.", {
         errors: [{ in: "body", field: "/delta", message: "Too large for this product's stock" }],
       });
     }

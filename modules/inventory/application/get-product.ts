@@ -1,5 +1,5 @@
 import type { Executor } from "../../../src/platform/db.ts";
-import { NotFoundError } from "../../../src/platform/http/errors.ts";
+import { NotFoundError } from "../../../src/platform/errors.ts";
 import type { ProductRepository, ProductRow } from "../infrastructure/product-repository.ts";
 
 export interface GetProductDeps {

@@ -1,6 +1,6 @@
 import { Value } from "@sinclair/typebox/value";
 import type { Executor } from "../../../src/platform/db.ts";
-import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { InvalidError } from "../../../src/platform/errors.ts";
 import { Sku } from "../contract.ts";
 import type { ProductRepository, ProductRow } from "../infrastructure/product-repository.ts";
 
@@ -41,7 +41,7 @@ function decodeCursor(cursor: string): string {
   // Round-tripping rejects text that merely looks like base64url (and empty or garbled payloads); the sku
   // check, a payload no page could end at (e.g. "AA" is a NUL character, which PostgreSQL refuses to compare).
   if (sku === "" || encodeCursor(sku) !== cursor || !Value.Check(Sku, sku)) {
-    throw new UnprocessableError("INVENTORY.INVALID_CURSOR", "The cursor is not one this API handed out.", {
+    throw new InvalidError("INVENTORY.INVALID_CURSOR", "The cursor is not one this API handed out.", {
       errors: [{ in: "query", field: "/cursor", message: "Unknown cursor" }],
     });
   }

@@ -1,5 +1,5 @@
 import type { Database } from "../../../src/platform/db.ts";
-import { ConflictError } from "../../../src/platform/http/errors.ts";
+import { ConflictError } from "../../../src/platform/errors.ts";
 import type { EnvelopeMeta } from "../../../src/platform/messaging/envelope.ts";
 import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
 import type { CatalogChange, ProductRepository, ProductRow } from "../infrastructure/product-repository.ts";

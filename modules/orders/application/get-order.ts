@@ -1,5 +1,5 @@
 import type { Executor } from "../../../src/platform/db.ts";
-import { NotFoundError } from "../../../src/platform/http/errors.ts";
+import { NotFoundError } from "../../../src/platform/errors.ts";
 import { isVisibleTo, type Order, type Viewer } from "../domain/order.ts";
 import type { OrderRepository } from "../infrastructure/order-repository.ts";
 

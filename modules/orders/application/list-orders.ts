@@ -1,5 +1,5 @@
 import type { Executor } from "../../../src/platform/db.ts";
-import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { InvalidError } from "../../../src/platform/errors.ts";
 import type { Viewer } from "../domain/order.ts";
 import type { OrderStatus } from "../domain/order-status.ts";
 import type { OrderRepository, OrderSummary } from "../infrastructure/order-repository.ts";
@@ -30,7 +30,7 @@ export async function listOrders(deps: { db: Executor; orders: OrderRepository }
   const limit = Math.min(Math.max(input.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
   if (input.cursor !== undefined && !after) {
-    throw new UnprocessableError("ORDERS.INVALID_CURSOR", "The cursor is not one this API issued; start again without it.", {
+    throw new InvalidError("ORDERS.INVALID_CURSOR", "The cursor is not one this API issued; start again without it.", {
       errors: [{ in: "query", field: "/cursor", message: "Invalid cursor" }],
     });
   }

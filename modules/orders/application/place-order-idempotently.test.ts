@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { and, eq, sql } from "drizzle-orm";
-import { ConflictError, UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { ConflictError, InvalidError } from "../../../src/platform/errors.ts";
 import { createLogger } from "../../../src/platform/logger.ts";
 import { createOutbox, type Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { eventually } from "../../../src/test-support/eventually.ts";
@@ -117,7 +117,7 @@ describe("placeOrderIdempotently", () => {
     const buyer = customer();
     const sku = `SKU-${unique()}`;
     const refused = await placeOrderIdempotently(deps, input(buyer, "k-late-sku", [{ sku, quantity: 1 }])).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(UnprocessableError);
+    expect(refused).toBeInstanceOf(InvalidError);
     expect(codeOf(refused)).toBe("ORDERS.UNKNOWN_SKU");
     expect(await keyRow(buyer.id, "k-late-sku")).toBeUndefined();
 

@@ -1,4 +1,4 @@
-import { ConflictError, UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { ConflictError, InvalidError } from "../../../src/platform/errors.ts";
 import type { Logger } from "../../../src/platform/logger.ts";
 import {
   IDEMPOTENCY_CLAIM_TIMEOUT_MS,
@@ -84,8 +84,8 @@ function keyInFlight(): ConflictError {
   );
 }
 
-function keyReused(): UnprocessableError {
-  return new UnprocessableError(
+function keyReused(): InvalidError {
+  return new InvalidError(
     "ORDERS.IDEMPOTENCY_KEY_REUSED",
     "This Idempotency-Key was already used for a different request; use a new key for a new order.",
     { errors: [{ in: "headers", field: "/idempotency-key", message: "Already used with a different request body" }] },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/platform/db.ts";
-import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { InvalidError } from "../../../src/platform/errors.ts";
 import { checkData } from "../../../src/platform/messaging/envelope.ts";
 import { createOutbox, type Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { createTestDatabase, type TestDatabase } from "../../../src/test-support/database.ts";
@@ -151,7 +151,7 @@ describe("placeOrder", () => {
       correlationId: "c",
     }).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(UnprocessableError);
+    expect(error).toBeInstanceOf(InvalidError);
     expect(error).toMatchObject({ code: "ORDERS.UNKNOWN_SKU", details: { skus: ["NO-SUCH-SKU", retired] } });
     expect(await ordersOf(buyer.id)).toEqual([]);
   });

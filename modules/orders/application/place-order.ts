@@ -1,5 +1,5 @@
 import { sqlOf, type Executor, type Transaction } from "../../../src/platform/db.ts";
-import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { InvalidError } from "../../../src/platform/errors.ts";
 import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { OrderPlaced } from "../contract.ts";
 import { openOrder, type Order } from "../domain/order.ts";
@@ -27,7 +27,7 @@ export interface PlaceOrderInput {
  * Prices the lines from the local catalog copy (the client never sends a price) and stores the order
  * as `pending` together with its `orders.order-placed` event, in one transaction: there is never an
  * order without its event, nor an event without its order.
- * Throws UnprocessableError (e.g. `ORDERS.UNKNOWN_SKU` with `details.skus`) when the lines cannot be priced.
+ * Throws InvalidError (e.g. `ORDERS.UNKNOWN_SKU` with `details.skus`) when the lines cannot be priced.
  * `alsoInTransaction` runs in that transaction after the order and its event are written; if it
  * throws, neither is kept.
  */
@@ -39,7 +39,7 @@ export async function placeOrder(
   // Prices are read before the transaction: it then holds its locks only for the writes.
   const entries = await deps.catalog.findBySkus(deps.db, [...new Set(input.items.map((item) => item.sku))]);
   const pricing = priceOrder(input.items, entries);
-  if (!pricing.ok) throw new UnprocessableError(pricing.problem.code, pricing.problem.message, pricing.problem.details);
+  if (!pricing.ok) throw new InvalidError(pricing.problem.code, pricing.problem.message, pricing.problem.details);
 
   const order = openOrder({ id: Bun.randomUUIDv7(), customer: input.customer, ...pricing.priced, at: new Date() });
   const event = deps.outbox.envelope(OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId });

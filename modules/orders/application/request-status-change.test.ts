@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ConflictError } from "../../../src/platform/http/errors.ts";
+import { ConflictError } from "../../../src/platform/errors.ts";
 import { createEnvelope } from "../../../src/platform/messaging/envelope.ts";
 import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
 import { eventually } from "../../../src/test-support/eventually.ts";

@@ -1,5 +1,5 @@
 import type { Executor, Transaction } from "../../../src/platform/db.ts";
-import { ConflictError } from "../../../src/platform/http/errors.ts";
+import { ConflictError } from "../../../src/platform/errors.ts";
 import type { Order, Viewer } from "../domain/order.ts";
 import { statusesLeadingTo, type OrderStatus } from "../domain/order-status.ts";
 import type { OrderRepository } from "../infrastructure/order-repository.ts";
