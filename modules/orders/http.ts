@@ -15,7 +15,7 @@ import { DEFAULT_PAGE_SIZE, listOrders, MAX_PAGE_SIZE } from "./application/list
 import { placeOrder } from "./application/place-order.ts";
 import { placeOrderIdempotently } from "./application/place-order-idempotently.ts";
 import { shipOrder } from "./application/ship-order.ts";
-import { IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY_LENGTH, type StoredResponse } from "./domain/idempotency-key.ts";
+import { IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY_LENGTH } from "./domain/idempotency-key.ts";
 import type { Order, Viewer } from "./domain/order.ts";
 import { MAX_CANCEL_REASON_LENGTH, MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_SKU_LENGTH, MIN_LINE_QUANTITY } from "./domain/order-limits.ts";
 import { ORDER_STATUSES } from "./domain/order-status.ts";
@@ -124,15 +124,15 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
         const user = requireUser(principal);
         const input = { customer: { id: user.sub, email: user.email }, items: body.items, correlationId };
         const idempotencyKey = headers["idempotency-key"];
-        const { replayed, response } =
+        const { order, replayed } =
           idempotencyKey === undefined
-            ? { replayed: false, response: created(await placeOrder(deps, input)) }
-            : await placeOrderIdempotently(deps, { ...input, idempotencyKey, respond: created });
-        set.status = response.status;
-        if (response.orderId) set.headers.location = `/orders/${response.orderId}`;
+            ? { order: await placeOrder(deps, input), replayed: false }
+            : await placeOrderIdempotently(deps, { ...input, idempotencyKey });
+        // A replay answers as the first request did: 201 with the order as it was placed.
+        set.status = 201;
+        set.headers.location = `/orders/${order.id}`;
         if (replayed) set.headers["idempotent-replayed"] = "true";
-        // A replay sends back the stored body, which was an OrderBody when it was stored.
-        return response.body as Static<typeof OrderBody>;
+        return orderBody(order);
       },
       {
         headers: PlaceOrderHeaders,
@@ -237,10 +237,6 @@ function objectOrNoBody({ body }: { body: unknown }): void {
 
 function adminOnly({ principal }: { principal: Principal | null }): void {
   requireAdmin(principal);
-}
-
-function created(order: Order): StoredResponse {
-  return { status: 201, body: orderBody(order), orderId: order.id };
 }
 
 function viewerOf(principal: Principal): Viewer {
