@@ -1,14 +1,11 @@
 import type { TLiteral } from "@sinclair/typebox";
 import { Elysia, t, type Static } from "elysia";
-import type { Executor } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin, requireUser, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
 import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
 import { InvalidError } from "../../src/platform/errors.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
-import type { Logger } from "../../src/platform/logger.ts";
-import type { Outbox } from "../../src/platform/messaging/outbox.ts";
 import { cancelOrder } from "./application/cancel-order.ts";
 import { getOrder } from "./application/get-order.ts";
 import { DEFAULT_PAGE_SIZE, listOrders, MAX_PAGE_SIZE } from "./application/list-orders.ts";
@@ -19,21 +16,13 @@ import { IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY_LENGTH } from "./domain/id
 import type { Order, Viewer } from "./domain/order.ts";
 import { MAX_CANCEL_REASON_LENGTH, MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_SKU_LENGTH, MIN_LINE_QUANTITY } from "./domain/order-limits.ts";
 import { ORDER_STATUSES } from "./domain/order-status.ts";
-import type { CatalogRepository } from "./infrastructure/catalog-repository.ts";
-import type { IdempotencyKeyRepository } from "./infrastructure/idempotency-key-repository.ts";
-import type { OrderRepository, OrderSummary } from "./infrastructure/order-repository.ts";
+import type { OrderSummary, OrdersDeps } from "./ports.ts";
 
 /** One TypeBox literal per entry of a const string tuple, keeping each literal's type. */
 type LiteralsOf<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
 
-export interface OrdersRoutesDeps {
+export interface OrdersRoutesDeps extends OrdersDeps {
   authSecret: string;
-  db: Executor;
-  orders: OrderRepository;
-  catalog: CatalogRepository;
-  idempotencyKeys: IdempotencyKeyRepository;
-  outbox: Outbox;
-  logger: Logger;
 }
 
 // Not t.UnionEnum: Elysia gives it `default: values[0]`, so an absent ?status= would silently mean "pending".

@@ -2,7 +2,7 @@ import type { Executor } from "../../../src/platform/db.ts";
 import { ConflictError, RetryLaterError } from "../../../src/platform/errors.ts";
 import { isVisibleTo, transitionOrder, type Order, type StatusChange, type Viewer } from "../domain/order.ts";
 import type { OrderStatus } from "../domain/order-status.ts";
-import type { OrderRepository } from "../infrastructure/order-repository.ts";
+import type { OrdersDeps } from "../ports.ts";
 import { orderNotFound } from "./get-order.ts";
 
 export type StatusChangeOutcome =
@@ -18,7 +18,7 @@ export type StatusChangeOutcome =
  * A missing order is NotFoundError `ORDERS.NOT_FOUND`, and so is one that `viewer` (when given) may not see.
  */
 export async function changeOrderStatus(
-  deps: { orders: OrderRepository },
+  deps: Pick<OrdersDeps, "orders">,
   tx: Executor,
   input: { orderId: string; to: OrderStatus; reason?: string; at?: Date; viewer?: Viewer },
 ): Promise<StatusChangeOutcome> {
@@ -43,7 +43,7 @@ export async function changeOrderStatus(
  * consumer retries the batch one message at a time, which then sees the new statuses). A missing order is NotFoundError `ORDERS.NOT_FOUND`.
  */
 export async function changeOrderStatuses(
-  deps: { orders: OrderRepository },
+  deps: Pick<OrdersDeps, "orders">,
   tx: Executor,
   requests: ReadonlyArray<{ orderId: string; to: OrderStatus; reason?: string }>,
   at: Date = new Date(),

@@ -1,4 +1,4 @@
-import type { OrderPosition } from "../infrastructure/order-repository.ts";
+import type { OrderPosition } from "../ports.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -11,10 +11,11 @@ import { idempotencyKeyRepository } from "../infrastructure/idempotency-key-repo
 import { orderRepository } from "../infrastructure/order-repository.ts";
 import { idempotencyKeys, orders, outbox } from "../infrastructure/schema.ts";
 import { eventsFor, lockWaiters, openOrders, product, unique, type OrdersHarness } from "../test-support/orders-harness.ts";
-import { placeOrderIdempotently, type IdempotentPlaceOrderDeps } from "./place-order-idempotently.ts";
+import type { OrdersDeps } from "../ports.ts";
+import { placeOrderIdempotently } from "./place-order-idempotently.ts";
 
 let h: OrdersHarness;
-let deps: IdempotentPlaceOrderDeps;
+let deps: OrdersDeps;
 
 beforeAll(async () => {
   h = await openOrders("orders_idempotency");

@@ -1,5 +1,4 @@
 import { ConflictError, InvalidError } from "../../../src/platform/errors.ts";
-import type { Logger } from "../../../src/platform/logger.ts";
 import {
   IDEMPOTENCY_CLAIM_TIMEOUT_MS,
   IDEMPOTENCY_KEY_RETENTION_MS,
@@ -7,13 +6,8 @@ import {
   requestHash,
 } from "../domain/idempotency-key.ts";
 import type { Order } from "../domain/order.ts";
-import type { IdempotencyClaim, IdempotencyKeyRepository } from "../infrastructure/idempotency-key-repository.ts";
-import { placeOrder, type PlaceOrderDeps, type PlaceOrderInput } from "./place-order.ts";
-
-export interface IdempotentPlaceOrderDeps extends PlaceOrderDeps {
-  idempotencyKeys: IdempotencyKeyRepository;
-  logger: Logger;
-}
+import type { IdempotencyClaim, OrdersDeps } from "../ports.ts";
+import { placeOrder, type PlaceOrderInput } from "./place-order.ts";
 
 export interface IdempotentPlaceOrderInput extends PlaceOrderInput {
   idempotencyKey: string;
@@ -39,7 +33,7 @@ const CLAIM_ROUNDS = 3;
  * A placement that fails (a 4xx rule or a crash) stored nothing, so its claim is released and a retry
  * runs afresh; a claim left behind by a dead process is taken over after IDEMPOTENCY_CLAIM_TIMEOUT_MS.
  */
-export async function placeOrderIdempotently(deps: IdempotentPlaceOrderDeps, input: IdempotentPlaceOrderInput): Promise<IdempotentPlacement> {
+export async function placeOrderIdempotently(deps: OrdersDeps, input: IdempotentPlaceOrderInput): Promise<IdempotentPlacement> {
   const claim: IdempotencyClaim = { customerId: input.customer.id, key: input.idempotencyKey, claimId: Bun.randomUUIDv7() };
   // Only what the use case reads goes into the hash: fields the schema dropped cannot make two requests differ.
   const hash = requestHash({ items: input.items.map(({ sku, quantity }) => ({ sku, quantity })) });
@@ -59,7 +53,7 @@ export async function placeOrderIdempotently(deps: IdempotentPlaceOrderDeps, inp
   throw keyInFlight();
 }
 
-async function placeUnderClaim(deps: IdempotentPlaceOrderDeps, input: IdempotentPlaceOrderInput, claim: IdempotencyClaim): Promise<Order> {
+async function placeUnderClaim(deps: OrdersDeps, input: IdempotentPlaceOrderInput, claim: IdempotencyClaim): Promise<Order> {
   try {
     return await placeOrder(deps, input, async (tx, placed) => {
       // Our claim was taken over as abandoned: the other request owns the key, this order must not exist.

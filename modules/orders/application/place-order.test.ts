@@ -10,11 +10,12 @@ import { catalogRepository } from "../infrastructure/catalog-repository.ts";
 import { migrationsFolder } from "../infrastructure/migrations.ts";
 import { orderRepository } from "../infrastructure/order-repository.ts";
 import { orders, outbox } from "../infrastructure/schema.ts";
-import { placeOrder, type PlaceOrderDeps } from "./place-order.ts";
+import type { OrdersDeps } from "../ports.ts";
+import { placeOrder } from "./place-order.ts";
 
 let testDb: TestDatabase;
 let database: DatabaseHandle;
-let deps: PlaceOrderDeps;
+let deps: Pick<OrdersDeps, "db" | "orders" | "catalog" | "outbox">;
 
 beforeAll(async () => {
   testDb = await createTestDatabase("orders_place");

@@ -1,20 +1,10 @@
-import { sqlOf, type Executor, type Transaction } from "../../../src/platform/db.ts";
+import { sqlOf, type Transaction } from "../../../src/platform/db.ts";
 import { InvalidError } from "../../../src/platform/errors.ts";
-import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { OrderPlaced } from "../contract.ts";
 import { openOrder, type Order } from "../domain/order.ts";
 import { priceOrder, type RequestedLine } from "../domain/pricing.ts";
-import type { CatalogRepository } from "../infrastructure/catalog-repository.ts";
-import type { OrderRepository } from "../infrastructure/order-repository.ts";
+import type { OrdersDeps } from "../ports.ts";
 import { orderSnapshot } from "./order-snapshot.ts";
-
-export interface PlaceOrderDeps {
-  /** The pool, or an open transaction (the order then commits with it). */
-  db: Executor;
-  orders: OrderRepository;
-  catalog: CatalogRepository;
-  outbox: Outbox;
-}
 
 export interface PlaceOrderInput {
   customer: { id: string; email: string };
@@ -32,7 +22,7 @@ export interface PlaceOrderInput {
  * throws, neither is kept.
  */
 export async function placeOrder(
-  deps: PlaceOrderDeps,
+  deps: Pick<OrdersDeps, "db" | "orders" | "catalog" | "outbox">,
   input: PlaceOrderInput,
   alsoInTransaction?: (tx: Transaction, order: Order) => Promise<void>,
 ): Promise<Order> {

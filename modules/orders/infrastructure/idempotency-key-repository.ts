@@ -2,14 +2,8 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../../../src/platform/db.ts";
 import type { ExistingKey } from "../domain/idempotency-key.ts";
 import type { Order } from "../domain/order.ts";
+import type { IdempotencyClaim, IdempotencyKeyRepository } from "../ports.ts";
 import { idempotencyKeys, orders } from "./schema.ts";
-
-/** One request's hold on a key: only the holder may complete or release it. */
-export interface IdempotencyClaim {
-  customerId: string;
-  key: string;
-  claimId: string;
-}
 
 // Durations are compared on the database clock, so instances with skewed clocks agree on what is stale.
 const olderThan = (ms: number) => sql`${idempotencyKeys.createdAt} < now() - ${ms} * interval '1 millisecond'`;
@@ -17,7 +11,7 @@ const isClaim = (claim: IdempotencyClaim) =>
   and(eq(idempotencyKeys.customerId, claim.customerId), eq(idempotencyKeys.key, claim.key), eq(idempotencyKeys.claimId, claim.claimId));
 
 /** The `Idempotency-Key`s of POST /orders (orders.idempotency_keys). */
-export const idempotencyKeyRepository = {
+export const idempotencyKeyRepository: IdempotencyKeyRepository = {
   /** Forgets this customer's keys older than `retentionMs`. Returns how many were deleted. */
   async deleteExpired(db: Executor, customerId: string, retentionMs: number): Promise<number> {
     const deleted = await db
@@ -85,7 +79,6 @@ export const idempotencyKeyRepository = {
   },
 };
 
-export type IdempotencyKeyRepository = typeof idempotencyKeyRepository;
 
 /** An Order as `placed_order` holds it: JSON, so its instants are ISO strings. */
 type StoredOrder = Omit<Order, "createdAt" | "updatedAt" | "history"> & {
