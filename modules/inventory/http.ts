@@ -1,18 +1,17 @@
 import { Elysia, status, t, type Static } from "elysia";
-import type { Database } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
 import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
-import type { Outbox } from "../../src/platform/messaging/outbox.ts";
 import { adjustStock } from "./application/adjust-stock.ts";
 import { getProduct } from "./application/get-product.ts";
 import { listProducts } from "./application/list-products.ts";
 import { DEFAULT_CURRENCY, upsertProduct } from "./application/upsert-product.ts";
 import { Sku } from "./contract.ts";
 import { availableStock, MAX_UNITS } from "./domain/stock.ts";
-import type { ProductRepository, ProductRow } from "./infrastructure/product-repository.ts";
+import type { Product } from "./domain/product.ts";
+import type { InventoryDeps } from "./ports.ts";
 
 const CURRENCY_PATTERN = "^[A-Z]{3}$";
 const Currency = t.String({ pattern: CURRENCY_PATTERN, description: "ISO 4217 code", examples: ["EUR"] });
@@ -78,10 +77,7 @@ const StockBody = t.Object({
   delta: JsonInteger({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: "units to add (negative: remove); not 0" }),
 });
 
-export interface InventoryRoutesDeps {
-  db: Database;
-  products: ProductRepository;
-  outbox: Outbox;
+export interface InventoryRoutesDeps extends InventoryDeps {
   authSecret: string;
 }
 
@@ -179,7 +175,7 @@ function isAdmin(principal: Principal | null): boolean {
   return principal?.role === "admin";
 }
 
-function storefrontProduct(product: ProductRow): Static<typeof StorefrontProduct> {
+function storefrontProduct(product: Product): Static<typeof StorefrontProduct> {
   return {
     sku: product.sku,
     name: product.name,
@@ -189,7 +185,7 @@ function storefrontProduct(product: ProductRow): Static<typeof StorefrontProduct
   };
 }
 
-function productDetail(product: ProductRow): Static<typeof ProductDetail> {
+function productDetail(product: Product): Static<typeof ProductDetail> {
   return {
     ...storefrontProduct(product),
     active: product.active,
