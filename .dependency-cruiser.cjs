@@ -111,13 +111,56 @@ module.exports = {
       to: { path: "^modules/$1/(application/|infrastructure/|http\\.ts$|index\\.ts$)" },
     },
     {
-      name: "application-not-to-adapters",
-      severity: "warn",
+      name: "application-through-ports",
+      severity: "error",
       comment:
-        "Use cases talk to the outside through ports (ports.ts), not to infrastructure/ or http.ts directly; " +
-        "index.ts does the wiring.",
+        "Use cases (application/) see their own module only as domain/, ports.ts, contract.ts and other use cases: " +
+        "the outside (database, mail) through the interfaces in ports.ts, which infrastructure/ implements and " +
+        "index.ts wires. Type-only imports count too: a drizzle row type is as much a dependency as a repository. " +
+        "See docs/module-shape.md.",
       from: { path: "^modules/([^/]+)/application/", pathNot: TESTS },
-      to: { path: "^modules/$1/(infrastructure/|http\\.ts$)", dependencyTypesNot: ["type-only"] },
+      to: { path: "^modules/$1/", pathNot: ["^modules/$1/(application|domain)/", "^modules/$1/(ports|contract)\\.ts$"] },
+    },
+    {
+      name: "application-without-io",
+      severity: "error",
+      comment:
+        "Use cases do no I/O of their own and know no protocol: no SQL builder, driver, web framework or mailer, " +
+        "and nothing of src/platform/http/ (errors are src/platform/errors.ts; the edge maps them to statuses).",
+      from: { path: "^modules/[^/]+/application/", pathNot: TESTS },
+      to: { path: [IO_PACKAGES, IO_BUILTINS, "^src/platform/http/"] },
+    },
+    {
+      name: "ports-are-the-modules-own-terms",
+      severity: "error",
+      comment: "ports.ts speaks the module's language: it may name domain/ and contract.ts types, never an implementation.",
+      from: { path: "^modules/([^/]+)/ports\\.ts$" },
+      to: { path: "^modules/$1/", pathNot: ["^modules/$1/domain/", "^modules/$1/contract\\.ts$"] },
+    },
+    {
+      name: "edges-see-domain-types",
+      severity: "error",
+      comment:
+        "http.ts and handlers.ts call use cases and render their domain results; they never reach into " +
+        "infrastructure/ (no repositories, no drizzle row types). index.ts does the wiring.",
+      from: { path: "^modules/([^/]+)/(http|handlers)\\.ts$" },
+      to: { path: "^modules/$1/infrastructure/" },
+    },
+    {
+      name: "infrastructure-implements-ports",
+      severity: "error",
+      comment:
+        "infrastructure/ implements ports.ts; it depends on domain/ and ports.ts, never on the use cases or the " +
+        "edges that call it (a dependency pointing outwards, like a dispatcher calling a use case, belongs in application/).",
+      from: { path: "^modules/([^/]+)/infrastructure/", pathNot: TESTS },
+      to: { path: "^modules/$1/(application/|http\\.ts$|handlers\\.ts$|index\\.ts$)" },
+    },
+    {
+      name: "errors-know-no-protocol",
+      severity: "error",
+      comment: "src/platform/errors.ts says what was refused (kind, code); which HTTP status that is is problem.ts's business.",
+      from: { path: "^src/platform/errors\\.ts$" },
+      to: { path: ["^src/platform/http/", IO_PACKAGES] },
     },
     {
       name: "platform-not-to-modules",

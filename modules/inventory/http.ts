@@ -1,19 +1,18 @@
 import { Elysia, status, t, type Static } from "elysia";
-import type { Database } from "../../src/platform/db.ts";
 import { Currency } from "../../src/platform/formats.ts";
 import { authPlugin, requireAdmin, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
 import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
-import type { Outbox } from "../../src/platform/messaging/outbox.ts";
 import { adjustStock } from "./application/adjust-stock.ts";
 import { getProduct } from "./application/get-product.ts";
 import { listProducts } from "./application/list-products.ts";
 import { DEFAULT_CURRENCY, upsertProduct } from "./application/upsert-product.ts";
 import { Sku } from "./contract.ts";
 import { availableStock, MAX_UNITS } from "./domain/stock.ts";
-import type { ProductRepository, ProductRow } from "./infrastructure/product-repository.ts";
+import type { Product } from "./domain/product.ts";
+import type { InventoryDeps } from "./ports.ts";
 
 const CurrencyCode = Currency({ examples: ["EUR"] });
 const PriceCents = JsonInteger({ minimum: 0, maximum: MAX_UNITS, description: "price in minor units (cents)" });
@@ -77,10 +76,7 @@ const StockBody = t.Object({
   delta: JsonInteger({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: "units to add (negative: remove); not 0" }),
 });
 
-export interface InventoryRoutesDeps {
-  db: Database;
-  products: ProductRepository;
-  outbox: Outbox;
+export interface InventoryRoutesDeps extends InventoryDeps {
   authSecret: string;
 }
 
@@ -178,7 +174,7 @@ function isAdmin(principal: Principal | null): boolean {
   return principal?.role === "admin";
 }
 
-function storefrontProduct(product: ProductRow): Static<typeof StorefrontProduct> {
+function storefrontProduct(product: Product): Static<typeof StorefrontProduct> {
   return {
     sku: product.sku,
     name: product.name,
@@ -188,7 +184,7 @@ function storefrontProduct(product: ProductRow): Static<typeof StorefrontProduct
   };
 }
 
-function productDetail(product: ProductRow): Static<typeof ProductDetail> {
+function productDetail(product: Product): Static<typeof ProductDetail> {
   return {
     ...storefrontProduct(product),
     active: product.active,

@@ -1,23 +1,22 @@
 import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
 import { expireRows } from "../../src/platform/retention/rule.ts";
-import { on, onBatch } from "../../src/platform/messaging/handler.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import { OrderCancelled, OrderPlaced, OrderShipped } from "../orders/contract.ts";
 import { checkStockInvariants } from "./application/check-stock-invariants.ts";
-import { consumeStock } from "./application/consume-stock.ts";
-import { releaseStock } from "./application/release-stock.ts";
-import { reserveStock } from "./application/reserve-stock.ts";
 import { seedCatalog } from "./application/seed-catalog.ts";
+import { inventoryHandlers } from "./handlers.ts";
 import { inventoryRoutes } from "./http.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
 import { productRepository } from "./infrastructure/product-repository.ts";
 import { reservationRepository } from "./infrastructure/reservation-repository.ts";
 import { cancelledOrders, inbox, outbox } from "./infrastructure/schema.ts";
+import type { InventoryDeps } from "./ports.ts";
 
 /**
  * The inventory module: owns the catalog and its stock, reserves stock for placed orders (all lines or none),
- * releases it on cancel and consumes it on shipping. Needs no ports beyond the common context.
+ * releases it on cancel and consumes it on shipping. Its use cases reach the database through the ports in
+ * ports.ts, implemented in infrastructure/ and wired here.
  */
 export const inventoryModule: ModuleDefinition = {
   name: "inventory",
@@ -30,20 +29,21 @@ export const inventoryModule: ModuleDefinition = {
     expireRows({ table: cancelledOrders, what: "cancelled-order markers", since: "cancelled_at", periodMs: periods.inboxMs }),
   ],
   create({ database, logger, authSecret }) {
-    const events = createOutbox(outbox, "inventory");
-    const deps = { db: database.db, products: productRepository, reservations: reservationRepository, outbox: events, logger };
+    const deps: InventoryDeps = {
+      db: database.db,
+      products: productRepository,
+      reservations: reservationRepository,
+      outbox: createOutbox(outbox, "inventory"),
+      logger,
+    };
     return {
       name: "inventory",
       migrationsFolder,
       routes: inventoryRoutes({ ...deps, authSecret }),
-      handlers: [
-        onBatch(OrderPlaced, (placements, ctx) => reserveStock(deps, placements, ctx)),
-        on(OrderCancelled, (order, ctx) => releaseStock(deps, order, ctx)),
-        on(OrderShipped, (order, ctx) => consumeStock(deps, order, ctx)),
-      ],
+      handlers: inventoryHandlers(deps),
       outboxTable: outbox,
       inboxTable: inbox,
-      check: () => checkStockInvariants(database.db),
+      check: () => checkStockInvariants(deps),
       async seed() {
         const created = await seedCatalog(deps);
         if (created.length > 0) logger.info({ skus: created }, "demo catalog created");

@@ -6,8 +6,7 @@ import { createHttpApp } from "../../src/platform/http/server.ts";
 import { createTestDatabase, type TestDatabase } from "../../src/test-support/database.ts";
 import { renderOrderConfirmed, renderOrderShipped } from "./domain/order-templates.ts";
 import type { OrderSnapshot } from "./domain/rendered-email.ts";
-import type { NotificationPage } from "./application/list-notifications.ts";
-import { notificationRoutes } from "./http.ts";
+import { notificationRoutes, type NotificationPageBody } from "./http.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
 import { notificationRepository } from "./infrastructure/notification-repository.ts";
 
@@ -39,7 +38,7 @@ beforeAll(async () => {
   database = openDatabase(testDb.url);
   await migrateModule(database, "notification", migrationsFolder);
   app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: SECRET, readiness: {} }).use(
-    notificationRoutes({ authSecret: SECRET, db: database.db, repository: notificationRepository }),
+    notificationRoutes({ authSecret: SECRET, db: database.db, notifications: notificationRepository }),
   );
   adminToken = await signToken(SECRET, { sub: "admin", email: "admin@example.com", role: "admin" });
   customerToken = await signToken(SECRET, { sub: "carol", email: "carol@example.com", role: "customer" });
@@ -54,10 +53,10 @@ function get(path: string, token?: string) {
   return app.handle(new Request(`http://localhost${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} }));
 }
 
-async function page(path: string): Promise<NotificationPage> {
+async function page(path: string): Promise<NotificationPageBody> {
   const res = await get(path, adminToken);
   expect(res.status).toBe(200);
-  return (await res.json()) as NotificationPage;
+  return (await res.json()) as NotificationPageBody;
 }
 
 describe("GET /notifications", () => {
@@ -102,7 +101,7 @@ describe("GET /notifications", () => {
   test("when there are more e-mails than the limit, then nextCursor leads to the rest and the last page has none", async () => {
     const mine = order();
     for (let i = 0; i < 3; i++) await record(mine, "order-confirmed");
-    const ids = (body: NotificationPage) => body.items.map((i) => i.id);
+    const ids = (body: NotificationPageBody) => body.items.map((i) => i.id);
     const all = ids(await page(`/notifications?orderId=${mine.orderId}`));
     expect(all).toHaveLength(3);
 

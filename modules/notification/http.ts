@@ -1,37 +1,79 @@
-import { Elysia, t } from "elysia";
-import type { Executor } from "../../src/platform/db.ts";
+import { Elysia, t, type Static } from "elysia";
 import { authPlugin, requireAdmin } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
 import { QueryInteger } from "../../src/platform/http/integer-schemas.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
-import { listNotifications, NotificationPageSchema } from "./application/list-notifications.ts";
-import type { NotificationRepository } from "./infrastructure/notification-repository.ts";
+import { listNotifications } from "./application/list-notifications.ts";
+import type { Notification } from "./domain/notification.ts";
+import type { NotificationDeps } from "./ports.ts";
 
-export interface NotificationRoutesDependencies {
+export interface NotificationRoutesDeps extends Pick<NotificationDeps, "db" | "notifications"> {
   authSecret: string;
-  db: Executor;
-  repository: NotificationRepository;
 }
 
+/** One e-mail as the admin API shows it (bodies left out: they are in the customer's mailbox or the log). */
+const NotificationViewSchema = t.Object({
+  id: t.String({ format: "uuid" }),
+  orderId: t.String({ format: "uuid" }),
+  template: t.Union([t.Literal("order-confirmed"), t.Literal("order-rejected"), t.Literal("order-cancelled"), t.Literal("order-shipped")]),
+  to: t.String(),
+  subject: t.String(),
+  status: t.Union([t.Literal("pending"), t.Literal("sent"), t.Literal("failed")]),
+  attempts: t.Integer({ minimum: 0 }),
+  lastError: t.Union([t.String(), t.Null()]),
+  createdAt: t.String({ format: "date-time" }),
+  sentAt: t.Union([t.String({ format: "date-time" }), t.Null()]),
+});
+
+const NotificationPageSchema = t.Object({
+  items: t.Array(NotificationViewSchema),
+  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as ?cursor= for the next page; null on the last page" }),
+});
+
+/** A page of GET /notifications as clients receive it. */
+export type NotificationPageBody = Static<typeof NotificationPageSchema>;
+
 /** The notification module's HTTP API: the admin's view of the e-mails sent, pending or failed. */
-export function notificationRoutes(deps: NotificationRoutesDependencies) {
+export function notificationRoutes(deps: NotificationRoutesDeps) {
   return (
     new Elysia({ name: "notification-routes" })
       .use(authPlugin(deps.authSecret))
       // Checked before the query is validated, so an anonymous caller learns nothing about the route's inputs.
       .derive(({ principal }) => ({ admin: requireAdmin(principal) }))
-      .get("/notifications", ({ query }) => listNotifications(deps.db, deps.repository, { ...query, limit: query.limit ?? 50 }), {
-        query: t.Object({
-          orderId: t.Optional(t.String({ format: "uuid", description: "only the e-mails of this order" })),
-          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100, default: 50 })),
-          cursor: t.Optional(t.String({ format: "uuid", description: "nextCursor of the previous page" })),
-        }),
-        response: { 200: NotificationPageSchema, 401: ProblemSchema, 403: ProblemSchema, 422: ProblemSchema },
-        detail: {
-          tags: ["notifications"],
-          summary: "E-mails sent, pending or failed (admin), newest first",
-          security: bearerSecurity,
+      .get(
+        "/notifications",
+        async ({ query }) => {
+          const page = await listNotifications(deps, { ...query, limit: query.limit ?? 50 });
+          return { items: page.items.map(notificationView), nextCursor: page.nextCursor };
         },
-      })
+        {
+          query: t.Object({
+            orderId: t.Optional(t.String({ format: "uuid", description: "only the e-mails of this order" })),
+            limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100, default: 50 })),
+            cursor: t.Optional(t.String({ format: "uuid", description: "nextCursor of the previous page" })),
+          }),
+          response: { 200: NotificationPageSchema, 401: ProblemSchema, 403: ProblemSchema, 422: ProblemSchema },
+          detail: {
+            tags: ["notifications"],
+            summary: "E-mails sent, pending or failed (admin), newest first",
+            security: bearerSecurity,
+          },
+        },
+      )
   );
+}
+
+function notificationView(notification: Notification): Static<typeof NotificationViewSchema> {
+  return {
+    id: notification.id,
+    orderId: notification.orderId,
+    template: notification.template,
+    to: notification.to,
+    subject: notification.subject,
+    status: notification.status,
+    attempts: notification.attempts,
+    lastError: notification.lastError,
+    createdAt: notification.createdAt.toISOString(),
+    sentAt: notification.sentAt?.toISOString() ?? null,
+  };
 }

@@ -3,16 +3,17 @@ import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
 import { expireRows } from "../../src/platform/retention/rule.ts";
 import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../orders/contract.ts";
-import { orderEmailHandlers } from "./application/order-email-handlers.ts";
+import { MailDispatcher } from "./application/mail-dispatcher.ts";
 import { reportFailedEmails } from "./application/report-failed-emails.ts";
 import { retryFailedEmails, type RetryOutcome } from "./application/retry-failed-emails.ts";
+import { notificationHandlers } from "./handlers.ts";
 import { notificationRoutes } from "./http.ts";
-import { MailDispatcher } from "./infrastructure/mail-dispatcher.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
 import { notificationRepository } from "./infrastructure/notification-repository.ts";
 import { inbox, notifications, outbox } from "./infrastructure/schema.ts";
 import { SmtpMailSender } from "./infrastructure/smtp-mail-sender.ts";
 import { StoredMailSender } from "./infrastructure/stored-mail-sender.ts";
+import type { NotificationDeps } from "./ports.ts";
 
 /** Its settings, read for it from the configuration: SMTP_URL (optional), MAIL_FROM, MAIL_HOLD_MS, MAIL_RETRY_DELAYS_MS. */
 export interface MailSettings {
@@ -51,15 +52,16 @@ export const notificationModule: ModuleDefinition<MailSettings> = {
     const smtp = smtpUrl ? new SmtpMailSender(smtpUrl) : undefined;
     const sender = smtp ?? new StoredMailSender(ctx.logger);
     const policy = retryDelaysMs ? { maxAttempts: retryDelaysMs.length + 1, backoffMs: retryDelaysMs } : undefined;
-    const dispatcher = new MailDispatcher({ database: ctx.background ?? ctx.database, sender, from, logger: ctx.logger, holdMs, policy });
+    const deps: NotificationDeps = { db: ctx.database.db, notifications: notificationRepository, sender, logger: ctx.logger };
+    const dispatcher = new MailDispatcher({ ...deps, database: ctx.background ?? ctx.database, from, holdMs, policy });
     return {
       name: "notification",
       migrationsFolder,
-      routes: notificationRoutes({ authSecret: ctx.authSecret, db: ctx.database.db, repository: notificationRepository }),
-      handlers: orderEmailHandlers(notificationRepository),
+      routes: notificationRoutes({ ...deps, authSecret: ctx.authSecret }),
+      handlers: notificationHandlers(deps),
       outboxTable: outbox,
       inboxTable: inbox,
-      notes: () => reportFailedEmails({ db: ctx.database.db, repository: notificationRepository }),
+      notes: () => reportFailedEmails(deps),
       loops: [
         {
           async start() {
@@ -84,7 +86,7 @@ export const notificationModule: ModuleDefinition<MailSettings> = {
  * dispatcher is woken and sends them.
  */
 export function retryFailedMail(db: Executor, ids?: readonly string[]): Promise<RetryOutcome> {
-  return retryFailedEmails({ db, repository: notificationRepository }, ids);
+  return retryFailedEmails({ db, notifications: notificationRepository }, ids);
 }
 
 // The URL may hold a password: log where mail goes, never the credentials.

@@ -63,6 +63,33 @@ describe("POST /orders with an Idempotency-Key", () => {
     expect(await json(replay)).toMatchObject({ id: first.id, status: "pending", version: 1 });
   });
 
+  test("when a key stored 23 hours ago by an earlier version (its HTTP answer, not the order) comes again, then that answer is replayed", async () => {
+    const alice = await caller();
+    const [mug, tee] = [await product(h, 1299), await product(h, 2500)];
+    const items = [
+      { sku: tee, quantity: 1 },
+      { sku: mug, quantity: 3 },
+    ];
+    const placed = await post(alice, { items });
+    const firstBody = await json(placed);
+    expect((await request(h, "POST", `/orders/${firstBody.id}/cancel`, { as: alice, body: { reason: "too slow" } })).status).toBe(200);
+    // The row as versions that stored the answer left it: status, body and order id, no placed order.
+    await h.database.db.execute(sql`
+      insert into orders.idempotency_keys (customer_id, key, request_hash, status, claim_id, response_status, response_body, order_id, created_at)
+      values (${alice.principal.sub}, 'stored-before', ${requestHash({ items })}, 'completed', gen_random_uuid(), 201,
+              ${JSON.stringify(firstBody)}::jsonb, ${firstBody.id}, now() - interval '23 hours')`);
+
+    const replay = await post(alice, { items }, "stored-before");
+
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.headers.get("location")).toBe(`/orders/${firstBody.id}`);
+    expect(await json(replay)).toEqual(firstBody);
+    expect(firstBody).toMatchObject({ status: "pending", history: [{ status: "pending" }] });
+    expect(await ordersOf(alice)).toHaveLength(1);
+    expect(await placedEventsOf(alice)).toHaveLength(1);
+  });
+
   test("when the same key comes with another body, then 422 ORDERS.IDEMPOTENCY_KEY_REUSED names the header and nothing is placed", async () => {
     const alice = await caller();
     const sku = await product(h);

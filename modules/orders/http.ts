@@ -1,39 +1,28 @@
 import type { TLiteral } from "@sinclair/typebox";
 import { Elysia, t, type Static } from "elysia";
-import type { Executor } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin, requireUser, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
 import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
-import { UnprocessableError } from "../../src/platform/http/errors.ts";
+import { InvalidError } from "../../src/platform/errors.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
-import type { Logger } from "../../src/platform/logger.ts";
-import type { Outbox } from "../../src/platform/messaging/outbox.ts";
 import { cancelOrder } from "./application/cancel-order.ts";
 import { getOrder } from "./application/get-order.ts";
 import { DEFAULT_PAGE_SIZE, listOrders, MAX_PAGE_SIZE } from "./application/list-orders.ts";
 import { placeOrder } from "./application/place-order.ts";
 import { placeOrderIdempotently } from "./application/place-order-idempotently.ts";
 import { shipOrder } from "./application/ship-order.ts";
-import { IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY_LENGTH, type StoredResponse } from "./domain/idempotency-key.ts";
+import { IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY_LENGTH } from "./domain/idempotency-key.ts";
 import type { Order, Viewer } from "./domain/order.ts";
 import { MAX_CANCEL_REASON_LENGTH, MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_SKU_LENGTH, MIN_LINE_QUANTITY } from "./domain/order-limits.ts";
 import { ORDER_STATUSES } from "./domain/order-status.ts";
-import type { CatalogRepository } from "./infrastructure/catalog-repository.ts";
-import type { IdempotencyKeyRepository } from "./infrastructure/idempotency-key-repository.ts";
-import type { OrderRepository, OrderSummary } from "./infrastructure/order-repository.ts";
+import type { OrderSummary, OrdersDeps } from "./ports.ts";
 
 /** One TypeBox literal per entry of a const string tuple, keeping each literal's type. */
 type LiteralsOf<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
 
-export interface OrdersRoutesDeps {
+export interface OrdersRoutesDeps extends OrdersDeps {
   authSecret: string;
-  db: Executor;
-  orders: OrderRepository;
-  catalog: CatalogRepository;
-  idempotencyKeys: IdempotencyKeyRepository;
-  outbox: Outbox;
-  logger: Logger;
 }
 
 // Not t.UnionEnum: Elysia gives it `default: values[0]`, so an absent ?status= would silently mean "pending".
@@ -124,15 +113,15 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
         const user = requireUser(principal);
         const input = { customer: { id: user.sub, email: user.email }, items: body.items, correlationId };
         const idempotencyKey = headers["idempotency-key"];
-        const { replayed, response } =
+        const { order, replayed } =
           idempotencyKey === undefined
-            ? { replayed: false, response: created(await placeOrder(deps, input)) }
-            : await placeOrderIdempotently(deps, { ...input, idempotencyKey, respond: created });
-        set.status = response.status;
-        if (response.orderId) set.headers.location = `/orders/${response.orderId}`;
+            ? { order: await placeOrder(deps, input), replayed: false }
+            : await placeOrderIdempotently(deps, { ...input, idempotencyKey });
+        // A replay answers as the first request did: 201 with the order as it was placed.
+        set.status = 201;
+        set.headers.location = `/orders/${order.id}`;
         if (replayed) set.headers["idempotent-replayed"] = "true";
-        // A replay sends back the stored body, which was an OrderBody when it was stored.
-        return response.body as Static<typeof OrderBody>;
+        return orderBody(order);
       },
       {
         headers: PlaceOrderHeaders,
@@ -229,7 +218,7 @@ function objectOrNoBody({ body }: { body: unknown }): void {
   if (body === undefined) return;
   const prototype = body !== null && typeof body === "object" ? Object.getPrototypeOf(body) : undefined;
   if (prototype !== Object.prototype && prototype !== null) {
-    throw new UnprocessableError("REQUEST.BODY_NOT_OBJECT", "The body, when there is one, must be a JSON object.", {
+    throw new InvalidError("REQUEST.BODY_NOT_OBJECT", "The body, when there is one, must be a JSON object.", {
       errors: [{ in: "body", field: "", message: "Expected object" }],
     });
   }
@@ -237,10 +226,6 @@ function objectOrNoBody({ body }: { body: unknown }): void {
 
 function adminOnly({ principal }: { principal: Principal | null }): void {
   requireAdmin(principal);
-}
-
-function created(order: Order): StoredResponse {
-  return { status: 201, body: orderBody(order), orderId: order.id };
 }
 
 function viewerOf(principal: Principal): Viewer {

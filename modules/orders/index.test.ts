@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { migrateModule, openDatabase, type DatabaseHandle } from "../../src/platform/db.ts";
-import { NotFoundError } from "../../src/platform/http/errors.ts";
+import { NotFoundError } from "../../src/platform/errors.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { applyEvent, applyEvents } from "../../src/platform/messaging/apply-event.ts";
 import { checkData, createEnvelope } from "../../src/platform/messaging/envelope.ts";

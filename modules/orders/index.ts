@@ -1,13 +1,10 @@
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
-import { on, onBatch } from "../../src/platform/messaging/handler.ts";
 import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
 import { expireRows } from "../../src/platform/retention/rule.ts";
 import { ProductUpserted, StockRejected, StockReserved } from "../inventory/contract.ts";
 import { checkOrderInvariants } from "./application/check-order-invariants.ts";
-import { confirmOrders } from "./application/confirm-order.ts";
-import { recordCatalogEntry } from "./application/record-catalog-entry.ts";
-import { rejectOrders } from "./application/reject-order.ts";
+import { ordersHandlers } from "./handlers.ts";
 import { ordersRoutes } from "./http.ts";
 import { catalogRepository } from "./infrastructure/catalog-repository.ts";
 import { idempotencyKeyRepository } from "./infrastructure/idempotency-key-repository.ts";
@@ -16,11 +13,12 @@ import { supersededMigrations } from "./infrastructure/superseded-migrations.ts"
 import { orderRepository } from "./infrastructure/order-repository.ts";
 import { IDEMPOTENCY_KEY_RETENTION_MS } from "./domain/idempotency-key.ts";
 import { idempotencyKeys, inbox, outbox } from "./infrastructure/schema.ts";
+import type { OrdersDeps } from "./ports.ts";
 
 /**
  * Orders: customers place orders priced from a local copy of inventory's catalog; inventory's
- * reservation answer confirms or rejects them; customers cancel and admins ship them. Needs no ports
- * beyond the shared context.
+ * reservation answer confirms or rejects them; customers cancel and admins ship them. Its use cases reach
+ * the database through the ports in ports.ts, implemented in infrastructure/ and wired here.
  */
 export const ordersModule: ModuleDefinition = {
   name: "orders",
@@ -32,7 +30,7 @@ export const ordersModule: ModuleDefinition = {
     expireRows({ table: idempotencyKeys, what: "Idempotency-Keys", since: "created_at", periodMs: IDEMPOTENCY_KEY_RETENTION_MS }),
   ],
   create({ database, logger, authSecret }) {
-    const deps = {
+    const deps: OrdersDeps = {
       db: database.db,
       orders: orderRepository,
       catalog: catalogRepository,
@@ -46,13 +44,9 @@ export const ordersModule: ModuleDefinition = {
       supersededMigrations,
       outboxTable: outbox,
       inboxTable: inbox,
-      check: ({ settleMs }) => checkOrderInvariants(database.db, settleMs),
+      check: ({ settleMs }) => checkOrderInvariants(deps, settleMs),
       routes: ordersRoutes({ ...deps, authSecret }),
-      handlers: [
-        on(ProductUpserted, (data, ctx) => recordCatalogEntry(deps, ctx, data)),
-        onBatch(StockReserved, (answers, ctx) => confirmOrders(deps, answers, ctx)),
-        onBatch(StockRejected, (answers, ctx) => rejectOrders(deps, answers, ctx)),
-      ],
+      handlers: ordersHandlers(deps),
     };
   },
 };

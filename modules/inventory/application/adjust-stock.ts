@@ -1,18 +1,12 @@
 import type { Database, Executor } from "../../../src/platform/db.ts";
+import { ConflictError, InvalidError } from "../../../src/platform/errors.ts";
 import { classify } from "../../../src/platform/failures.ts";
-import { ConflictError, UnprocessableError } from "../../../src/platform/http/errors.ts";
 import type { EnvelopeMeta } from "../../../src/platform/messaging/envelope.ts";
-import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { adjustStock as checkAdjustment, availableStock } from "../domain/stock.ts";
-import type { ProductRepository, ProductRow } from "../infrastructure/product-repository.ts";
 import { announceProduct } from "./announce-product.ts";
 import { productNotFound } from "./get-product.ts";
-
-export interface AdjustStockDeps {
-  db: Database;
-  products: ProductRepository;
-  outbox: Outbox;
-}
+import type { Product } from "../domain/product.ts";
+import type { InventoryDeps } from "../ports.ts";
 
 const NUMERIC_VALUE_OUT_OF_RANGE = "22003";
 
@@ -21,9 +15,9 @@ const NUMERIC_VALUE_OUT_OF_RANGE = "22003";
  * ConflictError `INVENTORY.STOCK_BELOW_RESERVED` when fewer units than open orders hold would remain. The
  * check and the write are one conditional UPDATE, so a reservation committed meanwhile is always counted.
  */
-export async function adjustStock(deps: AdjustStockDeps, sku: string, delta: number, meta: EnvelopeMeta): Promise<ProductRow> {
+export async function adjustStock(deps: Pick<InventoryDeps, "db" | "products" | "outbox">, sku: string, delta: number, meta: EnvelopeMeta): Promise<Product> {
   if (delta === 0) {
-    throw new UnprocessableError("INVENTORY.ZERO_STOCK_DELTA", "A stock adjustment must change the stock.", {
+    throw new InvalidError("INVENTORY.ZERO_STOCK_DELTA", "A stock adjustment must change the stock.", {
       errors: [{ in: "body", field: "/delta", message: "Must not be 0" }],
     });
   }
@@ -36,7 +30,7 @@ export async function adjustStock(deps: AdjustStockDeps, sku: string, delta: num
     });
   } catch (error) {
     if (classify(error).code === NUMERIC_VALUE_OUT_OF_RANGE) {
-      throw new UnprocessableError("INVENTORY.STOCK_OUT_OF_RANGE", "The stock would exceed what the catalog can count.", {
+      throw new InvalidError("INVENTORY.STOCK_OUT_OF_RANGE", "The stock would exceed what the catalog can count.", {
         errors: [{ in: "body", field: "/delta", message: "Too large for this product's stock" }],
       });
     }
@@ -45,7 +39,7 @@ export async function adjustStock(deps: AdjustStockDeps, sku: string, delta: num
 }
 
 /** Why the conditional update changed nothing: no such product, or (re-read now) the rule it would break. */
-async function explainRefusal(deps: AdjustStockDeps, tx: Executor, sku: string, delta: number): Promise<Error> {
+async function explainRefusal(deps: Pick<InventoryDeps, "db" | "products" | "outbox">, tx: Executor, sku: string, delta: number): Promise<Error> {
   const product = await deps.products.find(tx, sku);
   if (!product) return productNotFound(sku);
   const verdict = checkAdjustment(product, delta);

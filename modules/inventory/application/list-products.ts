@@ -1,16 +1,12 @@
 import { Value } from "@sinclair/typebox/value";
 import type { Executor } from "../../../src/platform/db.ts";
-import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { InvalidError } from "../../../src/platform/errors.ts";
 import { Sku } from "../contract.ts";
-import type { ProductRepository, ProductRow } from "../infrastructure/product-repository.ts";
-
-export interface ListProductsDeps {
-  db: Executor;
-  products: ProductRepository;
-}
+import type { Product } from "../domain/product.ts";
+import type { InventoryDeps } from "../ports.ts";
 
 export interface ProductPage {
-  items: ProductRow[];
+  items: Product[];
   /** Pass back as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
 }
@@ -20,7 +16,7 @@ export interface ProductPage {
  * products added or retired between two pages shift nothing, so no product is skipped or shown twice.
  */
 export async function listProducts(
-  deps: ListProductsDeps,
+  deps: Pick<InventoryDeps, "db" | "products">,
   page: { limit: number; cursor?: string; includeRetired: boolean },
 ): Promise<ProductPage> {
   const afterSku = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
@@ -41,7 +37,7 @@ function decodeCursor(cursor: string): string {
   // Round-tripping rejects text that merely looks like base64url (and empty or garbled payloads); the sku
   // check, a payload no page could end at (e.g. "AA" is a NUL character, which PostgreSQL refuses to compare).
   if (sku === "" || encodeCursor(sku) !== cursor || !Value.Check(Sku, sku)) {
-    throw new UnprocessableError("INVENTORY.INVALID_CURSOR", "The cursor is not one this API handed out.", {
+    throw new InvalidError("INVENTORY.INVALID_CURSOR", "The cursor is not one this API handed out.", {
       errors: [{ in: "query", field: "/cursor", message: "Unknown cursor" }],
     });
   }

@@ -3,13 +3,7 @@ import type { EventData } from "../../../src/platform/messaging/event.ts";
 import type { OrderCancelled } from "../../orders/contract.ts";
 import { StockReleased } from "../contract.ts";
 import { planReservation } from "../domain/reservation-plan.ts";
-import type { ProductRepository } from "../infrastructure/product-repository.ts";
-import type { ReservationRepository } from "../infrastructure/reservation-repository.ts";
-
-export interface ReleaseStockDeps {
-  products: ProductRepository;
-  reservations: ReservationRepository;
-}
+import type { InventoryDeps } from "../ports.ts";
 
 /**
  * Handles `orders.order-cancelled`: gives back exactly what the order still holds (once — released lines are
@@ -18,12 +12,12 @@ export interface ReleaseStockDeps {
  * placement reserves nothing.
  */
 export async function releaseStock(
-  deps: ReleaseStockDeps,
-  order: Pick<EventData<typeof OrderCancelled>, "orderId">,
+  deps: Pick<InventoryDeps, "products" | "reservations">,
+  data: Pick<EventData<typeof OrderCancelled>, "orderId">,
   ctx: Pick<HandlerContext, "tx" | "emit">,
 ): Promise<void> {
   const { tx, emit } = ctx;
-  const { orderId } = order;
+  const { orderId } = data;
   await deps.reservations.lockOrder(tx, orderId);
   // Sorted like a reservation, so products rows are locked in the same order by every transaction.
   const released = planReservation(await deps.reservations.settleHeld(tx, orderId, "released"));

@@ -1,15 +1,9 @@
-import type { Logger } from "../../../src/platform/logger.ts";
 import type { BatchContext, BatchItem } from "../../../src/platform/messaging/handler.ts";
 import type { OrderPlaced } from "../../orders/contract.ts";
 import { StockRejected, StockReserved } from "../contract.ts";
 import { planReservation, type StockLine } from "../domain/reservation-plan.ts";
 import { findShortages, type SkuAvailability } from "../domain/shortages.ts";
-import type { ReservationRepository } from "../infrastructure/reservation-repository.ts";
-
-export interface ReserveStockDeps {
-  reservations: ReservationRepository;
-  logger: Logger;
-}
+import type { InventoryDeps } from "../ports.ts";
 
 /**
  * Handles `orders.order-placed`, for a batch of placements at once: each order reserves every line or none,
@@ -20,7 +14,7 @@ export interface ReserveStockDeps {
  * Three statements per batch, whatever its size: the orders' locks; what they hold and the stock of their skus
  * (whose product rows it locks, in sku order, so what was read stays true); one write of every reservation.
  */
-export async function reserveStock(deps: ReserveStockDeps, items: BatchItem<typeof OrderPlaced>[], ctx: BatchContext): Promise<void> {
+export async function reserveStock(deps: Pick<InventoryDeps, "reservations" | "logger">, items: BatchItem<typeof OrderPlaced>[], ctx: BatchContext): Promise<void> {
   const { tx, emit } = ctx;
   const orders = items.map(({ data, envelope }) => ({ orderId: data.orderId, plan: planReservation(data.items), cause: envelope }));
   const orderIds = [...new Set(orders.map((o) => o.orderId))];

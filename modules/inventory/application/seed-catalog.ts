@@ -1,13 +1,7 @@
 import type { Database } from "../../../src/platform/db.ts";
-import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
-import type { CatalogFields, ProductRepository } from "../infrastructure/product-repository.ts";
 import { announceProduct } from "./announce-product.ts";
-
-export interface SeedCatalogDeps {
-  db: Database;
-  products: ProductRepository;
-  outbox: Outbox;
-}
+import type { CatalogFields } from "../domain/product.ts";
+import type { InventoryDeps } from "../ports.ts";
 
 /** A small catalog so a fresh installation can take orders at once. */
 export const DEMO_CATALOG: (CatalogFields & { onHand: number })[] = [
@@ -23,7 +17,7 @@ export const DEMO_CATALOG: (CatalogFields & { onHand: number })[] = [
  * Does nothing once the catalog has any product; two seeds racing insert (and announce) each product once.
  * Returns the skus it created.
  */
-export async function seedCatalog(deps: SeedCatalogDeps): Promise<string[]> {
+export async function seedCatalog(deps: Pick<InventoryDeps, "db" | "products" | "outbox">): Promise<string[]> {
   return deps.db.transaction(async (tx) => {
     if (!(await deps.products.isEmpty(tx))) return [];
     const created = await deps.products.insertMissing(tx, DEMO_CATALOG);

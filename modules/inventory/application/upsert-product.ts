@@ -1,18 +1,12 @@
 import type { Database } from "../../../src/platform/db.ts";
-import { ConflictError } from "../../../src/platform/http/errors.ts";
+import { ConflictError } from "../../../src/platform/errors.ts";
 import type { EnvelopeMeta } from "../../../src/platform/messaging/envelope.ts";
-import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
-import type { CatalogChange, ProductRepository, ProductRow } from "../infrastructure/product-repository.ts";
 import { announceProduct } from "./announce-product.ts";
+import type { CatalogChange, Product } from "../domain/product.ts";
+import type { InventoryDeps } from "../ports.ts";
 
 /** The currency of a product created without one. */
 export const DEFAULT_CURRENCY = "EUR";
-
-export interface UpsertProductDeps {
-  db: Database;
-  products: ProductRepository;
-  outbox: Outbox;
-}
 
 export interface ProductInput extends CatalogChange {
   /** On-hand units of a product being created; ignored for an existing one (stock moves via adjustStock). */
@@ -32,10 +26,10 @@ export interface ProductInput extends CatalogChange {
  * nothing is written then. To sell in another currency, retire the sku and create a new one.
  */
 export async function upsertProduct(
-  deps: UpsertProductDeps,
+  deps: Pick<InventoryDeps, "db" | "products" | "outbox">,
   input: ProductInput,
   meta: EnvelopeMeta,
-): Promise<{ product: ProductRow; created: boolean }> {
+): Promise<{ product: Product; created: boolean }> {
   const { stock, ...change } = input;
   const creation = { currency: change.currency ?? DEFAULT_CURRENCY, active: change.active ?? true, onHand: stock ?? 0 };
   return deps.db.transaction(async (tx) => {

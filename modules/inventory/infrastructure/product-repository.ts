@@ -1,39 +1,21 @@
 import { and, asc, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../../src/platform/db.ts";
+import type { CatalogChange, CatalogFields } from "../domain/product.ts";
+import type { ProductRepository } from "../ports.ts";
 import { products } from "./schema.ts";
-
-export type ProductRow = typeof products.$inferSelect;
-
-/** The catalog fields an admin sets on a product (stock is changed separately). */
-export interface CatalogFields {
-  sku: string;
-  name: string;
-  priceCents: number;
-  currency: string;
-  active: boolean;
-}
-
-/** What PUT /products/:sku sets on a product: name and price always, currency and active only when given. */
-export interface CatalogChange {
-  sku: string;
-  name: string;
-  priceCents: number;
-  currency?: string;
-  active?: boolean;
-}
 
 /**
  * Postgres access to `inventory.products`. Every stock change is a single conditional UPDATE: the row lock it
  * takes and the condition it re-checks after waiting for that lock are what make overselling impossible.
  */
-export const productRepository = {
-  async find(db: Executor, sku: string): Promise<ProductRow | undefined> {
+export const productRepository: ProductRepository = {
+  async find(db: Executor, sku: string): Promise<typeof products.$inferSelect | undefined> {
     const [row] = await db.select().from(products).where(eq(products.sku, sku));
     return row;
   },
 
   /** Products after `afterSku` (keyset), in sku order: the active ones, or retired ones too. */
-  async list(db: Executor, page: { afterSku?: string; limit: number; includeRetired: boolean }): Promise<ProductRow[]> {
+  async list(db: Executor, page: { afterSku?: string; limit: number; includeRetired: boolean }): Promise<typeof products.$inferSelect[]> {
     const after = page.afterSku === undefined ? undefined : gt(products.sku, page.afterSku);
     return db
       .select()
@@ -53,7 +35,7 @@ export const productRepository = {
     db: Executor,
     change: CatalogChange,
     creation: { currency: string; active: boolean; onHand: number },
-  ): Promise<{ product: ProductRow; created: boolean } | undefined> {
+  ): Promise<{ product: typeof products.$inferSelect; created: boolean } | undefined> {
     const [row] = await db
       .insert(products)
       .values({ sku: change.sku, name: change.name, priceCents: change.priceCents, ...creation })
@@ -76,7 +58,7 @@ export const productRepository = {
   },
 
   /** Adds `delta` to on-hand stock unless that would leave less than is reserved; undefined when refused or unknown. */
-  async adjustOnHand(db: Executor, sku: string, delta: number): Promise<ProductRow | undefined> {
+  async adjustOnHand(db: Executor, sku: string, delta: number): Promise<typeof products.$inferSelect | undefined> {
     const [row] = await db
       .update(products)
       .set({ onHand: sql`${products.onHand} + ${delta}`, version: sql`${products.version} + 1`, updatedAt: sql`now()` })
@@ -107,10 +89,25 @@ export const productRepository = {
   },
 
   /** Inserts the products whose sku is not taken yet; returns only those it inserted. */
-  async insertMissing(db: Executor, rows: (CatalogFields & { onHand: number })[]): Promise<ProductRow[]> {
+  async insertMissing(db: Executor, rows: (CatalogFields & { onHand: number })[]): Promise<typeof products.$inferSelect[]> {
     if (rows.length === 0) return [];
     return db.insert(products).values(rows).onConflictDoNothing({ target: products.sku }).returning();
   },
-};
 
-export type ProductRepository = typeof productRepository;
+  async findReservedMismatches(db: Executor): Promise<Array<{ sku: string; reserved: number; held: number }>> {
+    const rows = await db.execute<{ sku: string; reserved: number; held: number }>(sql`
+      select p.sku, p.reserved, coalesce(sum(r.quantity) filter (where r.status = 'held'), 0)::int as held
+      from inventory.products p left join inventory.reservations r on r.sku = p.sku
+      group by p.sku, p.reserved
+      having p.reserved <> coalesce(sum(r.quantity) filter (where r.status = 'held'), 0)
+      order by p.sku`);
+    return [...rows];
+  },
+
+  async findNegativeStock(db: Executor): Promise<Array<{ sku: string; onHand: number; reserved: number }>> {
+    const rows = await db.execute<{ sku: string; on_hand: number; reserved: number }>(sql`
+      select sku, on_hand, reserved from inventory.products
+      where on_hand < 0 or reserved < 0 or on_hand < reserved order by sku`);
+    return [...rows].map((r) => ({ sku: r.sku, onHand: r.on_hand, reserved: r.reserved }));
+  },
+};

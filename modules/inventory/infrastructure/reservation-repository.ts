@@ -2,16 +2,8 @@ import { and, eq, sql } from "drizzle-orm";
 import { sqlOf, type Executor, type Transaction } from "../../../src/platform/db.ts";
 import type { StockLine } from "../domain/reservation-plan.ts";
 import type { SkuAvailability } from "../domain/shortages.ts";
+import type { PlacementState, ReservationRepository } from "../ports.ts";
 import { cancelledOrders, reservations, type ReservationStatus } from "./schema.ts";
-
-export interface PlacementState {
-  /** Orders whose cancel arrived before their placement. */
-  cancelled: Set<string>;
-  /** Orders that already hold reservations (whatever their status). */
-  reserved: Set<string>;
-  /** Activity and available units of each known sku among those asked for. */
-  stock: Map<string, SkuAvailability>;
-}
 
 const LOCK_ORDERS = `
 select count(pg_advisory_xact_lock(hashtextextended('inventory.order:' || id, 0)))
@@ -31,7 +23,7 @@ taken as (
 insert into inventory.reservations (order_id, sku, quantity, status) select order_id, sku, quantity, 'held' from lines`;
 
 /** Postgres access to what each order holds (`inventory.reservations`) and to early cancels (`cancelled_orders`). */
-export const reservationRepository = {
+export const reservationRepository: ReservationRepository = {
   /**
    * Serialises, until the transaction ends, everything this module does for one order. Without it a cancel
    * handled concurrently with its placement would see no reservation yet, record an early cancel, and the
@@ -97,4 +89,3 @@ export const reservationRepository = {
   },
 };
 
-export type ReservationRepository = typeof reservationRepository;

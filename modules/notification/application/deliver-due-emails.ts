@@ -1,18 +1,13 @@
-import type { Database } from "../../../src/platform/db.ts";
-import type { Logger } from "../../../src/platform/logger.ts";
 import { afterFailedAttempt, type RetryPolicy } from "../domain/delivery-policy.ts";
-import type { NotificationRepository } from "../infrastructure/notification-repository.ts";
-import type { MailSender } from "../ports.ts";
+import type { NotificationDeps } from "../ports.ts";
 
-export interface DeliveryDependencies {
-  db: Database;
-  repository: NotificationRepository;
-  sender: MailSender;
+/** How e-mails go out: their From header, the retry policy, and how long one waits for its order's earlier one. */
+export interface DeliverySettings {
+  /** The From header of every e-mail (MAIL_FROM). */
   from: string;
   policy: RetryPolicy;
   /** How long an e-mail waits for its order's earlier e-mail to be recorded (domain/email-sequence.ts). */
   holdMs: number;
-  logger: Logger;
 }
 
 /** How long claimed e-mails are left to one dispatcher: longer than a send can take (SMTP timeouts are 10 s). */
@@ -26,12 +21,14 @@ export const DELIVERY_LEASE_MS = 60_000;
  * delivery is at-least-once.
  */
 export async function deliverDueEmails(
-  deps: DeliveryDependencies,
+  deps: Pick<NotificationDeps, "db" | "notifications" | "sender" | "logger">,
+  settings: DeliverySettings,
   batchSize: number,
   scope: "recent" | "all" = "all",
 ): Promise<{ claimed: number; sent: number }> {
-  const { db, repository, sender, from, policy, holdMs, logger } = deps;
-  const due = await repository.claimDue(db, batchSize, { leaseMs: DELIVERY_LEASE_MS, holdMs, scope });
+  const { db, notifications, sender, logger } = deps;
+  const { from, policy, holdMs } = settings;
+  const due = await notifications.claimDue(db, batchSize, { leaseMs: DELIVERY_LEASE_MS, holdMs, scope });
   const results = await Promise.allSettled(
     due.map((row) => sender.send({ to: row.to, from, subject: row.subject, text: row.textBody, html: row.htmlBody })),
   );
@@ -45,12 +42,12 @@ export async function deliverDueEmails(
     }
     const error = describe(result.reason);
     const outcome = afterFailedAttempt(row.attempts, policy);
-    await repository.recordFailure(db, row.id, outcome, error);
+    await notifications.recordFailure(db, row.id, outcome, error);
     const fields = { notificationId: row.id, orderId: row.orderId, template: row.template, attempts: outcome.attempts, err: error };
     if (outcome.status === "failed") logger.error(fields, "e-mail could not be sent; gave up");
     else logger.warn({ ...fields, retryInMs: outcome.retryInMs }, "e-mail could not be sent; will retry");
   }
-  await repository.markSent(db, sent);
+  await notifications.markSent(db, sent);
   return { claimed: due.length, sent: sent.length };
 }
 

@@ -1,5 +1,5 @@
-import type { Executor } from "../../../src/platform/db.ts";
-import type { NotificationRepository, RetriedNotification } from "../infrastructure/notification-repository.ts";
+import type { RetriedNotification } from "../domain/notification.ts";
+import type { NotificationDeps } from "../ports.ts";
 
 export interface RetryOutcome {
   /** The failed e-mails now owed again, with fresh attempts, due at once. */
@@ -13,12 +13,12 @@ export interface RetryOutcome {
  * reset, and wakes the dispatchers, which send them as any new e-mail (in their order's sequence). Their last error
  * stays on record. An e-mail that is not failed is never touched: a sent one is not sent again.
  */
-export async function retryFailedEmails(deps: { db: Executor; repository: NotificationRepository }, ids?: readonly string[]): Promise<RetryOutcome> {
-  const retried = await deps.repository.retryFailed(deps.db, ids);
+export async function retryFailedEmails(deps: Pick<NotificationDeps, "db" | "notifications">, ids?: readonly string[]): Promise<RetryOutcome> {
+  const retried = await deps.notifications.retryFailed(deps.db, ids);
   if (!ids) return { retried, leftAlone: [] };
   const done = new Set(retried.map((r) => r.id));
   const others = ids.filter((id) => !done.has(id));
-  const statuses = await deps.repository.statusesOf(deps.db, others);
+  const statuses = await deps.notifications.statusesOf(deps.db, others);
   const leftAlone = [...new Set(others)].map((id) => ({ id, status: (statuses.get(id) as "pending" | "sent" | undefined) ?? ("unknown" as const) }));
   return { retried, leftAlone };
 }

@@ -3,13 +3,12 @@ import { alias } from "drizzle-orm/pg-core";
 import { sqlOf, type Executor } from "../../../src/platform/db.ts";
 import type { AfterFailure } from "../domain/delivery-policy.ts";
 import { FIRST_EMAIL_VERSION } from "../domain/email-sequence.ts";
-import type { RenderedEmail, TemplateName } from "../domain/rendered-email.ts";
+import type { NewNotification, Notification, RetriedNotification } from "../domain/notification.ts";
+import type { NotificationRepository } from "../ports.ts";
 import { notifications } from "./schema.ts";
 
 /** The NOTIFY channel a new pending e-mail is announced on (delivered at commit), so the dispatcher sends it at once. */
-export const MAIL_CHANNEL = "shop_notification_mail";
-
-export type NotificationRow = typeof notifications.$inferSelect;
+const MAIL_CHANNEL = "shop_notification_mail";
 
 // Every order event records one: the rows and one NOTIFY (delivered at commit) in one statement.
 const INSERT_PENDING = `
@@ -31,29 +30,13 @@ announced as (select pg_notify('${MAIL_CHANNEL}', '') from retried limit 1)
 select id, order_id as "orderId", template, "to", last_error as "lastError", (select count(*)::int from announced) as announced
 from retried order by id`;
 
-/** A failed e-mail put back to pending. */
-export interface RetriedNotification {
-  id: string;
-  orderId: string;
-  template: TemplateName;
-  to: string;
-  lastError: string | null;
-}
-
-export interface NewNotification {
-  messageId: string;
-  orderId: string;
-  template: TemplateName;
-  email: RenderedEmail;
-  /** The order's version the event carried; undefined for an event sent before orders added it. */
-  version?: number;
-}
-
 /** The other e-mails of the same order, seen from a candidate of the claim. */
 const earlier = alias(notifications, "earlier");
 
 /** Reads and writes notification.notifications; every method runs on the executor it is given (pool or transaction). */
-export const notificationRepository = {
+export const notificationRepository: NotificationRepository = {
+  announceChannel: MAIL_CHANNEL,
+
   /**
    * Stores the e-mails as `pending` and announces them, in one statement; returns how many were new (an e-mail
    * its event already produced — a redelivery — is skipped).
@@ -88,7 +71,7 @@ export const notificationRepository = {
     db: Executor,
     limit: number,
     { leaseMs, holdMs, scope = "all" }: { leaseMs: number; holdMs: number; scope?: "recent" | "all" },
-  ): Promise<NotificationRow[]> {
+  ): Promise<Notification[]> {
     // "recent": only e-mails that fell due in the last 10 s. Sent and leased e-mails leave dead entries at the old
     // end of the due index until VACUUM; a claim that starts there reads all of them. The dispatcher makes most
     // passes recent ones and a full one now and then, which finds whatever fell due earlier.
@@ -166,14 +149,14 @@ export const notificationRepository = {
   },
 
   /** The status of each of these e-mails that exists. */
-  async statusesOf(db: Executor, ids: readonly string[]): Promise<Map<string, NotificationRow["status"]>> {
+  async statusesOf(db: Executor, ids: readonly string[]): Promise<Map<string, Notification["status"]>> {
     if (ids.length === 0) return new Map();
     const rows = await db.select({ id: notifications.id, status: notifications.status }).from(notifications).where(inArray(notifications.id, [...ids]));
     return new Map(rows.map((r) => [r.id, r.status]));
   },
 
   /** How many e-mails are `failed`, and the oldest of them (by recording). */
-  async failedSummary(db: Executor): Promise<{ count: number; oldest?: NotificationRow }> {
+  async failedSummary(db: Executor): Promise<{ count: number; oldest?: Notification }> {
     const failed = eq(notifications.status, "failed");
     const [counted] = await db.select({ count: sql<number>`count(*)::int` }).from(notifications).where(failed);
     const [oldest] = await db.select().from(notifications).where(failed).orderBy(asc(notifications.createdAt)).limit(1);
@@ -181,7 +164,7 @@ export const notificationRepository = {
   },
 
   /** Newest first (ids are UUIDv7, so id order is creation order); `beforeId` is the keyset cursor. */
-  list(db: Executor, query: { orderId?: string; beforeId?: string; limit: number }): Promise<NotificationRow[]> {
+  list(db: Executor, query: { orderId?: string; beforeId?: string; limit: number }): Promise<Notification[]> {
     const conditions: SQL[] = [];
     if (query.orderId) conditions.push(eq(notifications.orderId, query.orderId));
     if (query.beforeId) conditions.push(lt(notifications.id, query.beforeId));
@@ -194,4 +177,3 @@ export const notificationRepository = {
   },
 };
 
-export type NotificationRepository = typeof notificationRepository;

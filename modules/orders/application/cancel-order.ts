@@ -1,8 +1,6 @@
-import type { Executor } from "../../../src/platform/db.ts";
-import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { OrderCancelled } from "../contract.ts";
 import { cancellationReason, type Order, type Viewer } from "../domain/order.ts";
-import type { OrderRepository } from "../infrastructure/order-repository.ts";
+import type { OrdersDeps } from "../ports.ts";
 import { orderSnapshot } from "./order-snapshot.ts";
 import { requestStatusChange } from "./request-status-change.ts";
 
@@ -14,7 +12,7 @@ import { requestStatusChange } from "./request-status-change.ts";
  * someone else's order: 404 `ORDERS.NOT_FOUND`.
  */
 export async function cancelOrder(
-  deps: { db: Executor; orders: OrderRepository; outbox: Outbox },
+  deps: Pick<OrdersDeps, "db" | "orders" | "outbox">,
   input: { orderId: string; viewer: Viewer; reason?: string; correlationId: string },
 ): Promise<Order> {
   const reason = cancellationReason(input.viewer, input.reason);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/platform/db.ts";
-import { ConflictError } from "../../../src/platform/http/errors.ts";
+import { ConflictError, DomainError, RetryLaterError } from "../../../src/platform/errors.ts";
 import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
 import { createTestDatabase, type TestDatabase } from "../../../src/test-support/database.ts";
 import { eventually } from "../../../src/test-support/eventually.ts";
@@ -8,7 +8,7 @@ import { catalogRepository } from "../infrastructure/catalog-repository.ts";
 import { migrationsFolder } from "../infrastructure/migrations.ts";
 import { orderRepository } from "../infrastructure/order-repository.ts";
 import { outbox } from "../infrastructure/schema.ts";
-import { changeOrderStatus } from "./change-order-status.ts";
+import { changeOrderStatus, changeOrderStatuses } from "./change-order-status.ts";
 import { placeOrder } from "./place-order.ts";
 
 let testDb: TestDatabase;
@@ -91,4 +91,41 @@ test("when two transitions race on the same order, then one wins and the other g
   expect(error).toBeInstanceOf(ConflictError);
   expect(error).toMatchObject({ code: "ORDERS.CONCURRENT_UPDATE" });
   expect(await orderRepository.findById(database.db, order.id)).toMatchObject({ status: "confirmed", version: 2 });
+});
+
+test("when a batch of answers races a transition, then the batch gets RetryLaterError ORDERS.CONCURRENT_UPDATE and writes nothing", async () => {
+  const [order, other] = [await pendingOrder(), await pendingOrder()];
+  let releaseFirst!: () => void;
+  const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
+  let firstChanged!: () => void;
+  const firstHasChanged = new Promise<void>((resolve) => (firstChanged = resolve));
+
+  const first = database.db.transaction(async (tx) => {
+    const outcome = await changeOrderStatus(deps, tx, { orderId: order.id, to: "cancelled" });
+    firstChanged();
+    await firstMayCommit;
+    return outcome;
+  });
+  await firstHasChanged;
+  // The batch read both orders as pending v1; its conditional write waits for the first one's row lock.
+  const batch = database.db
+    .transaction((tx) => changeOrderStatuses(deps, tx, [{ orderId: other.id, to: "confirmed" }, { orderId: order.id, to: "confirmed" }]))
+    .catch((error: unknown) => error);
+  await eventually(
+    async () => {
+      const [row] = await database.sql`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      return row?.waiting as number;
+    },
+    { accept: (waiting) => waiting > 0, what: "the batch to wait for the row lock" },
+  );
+  releaseFirst();
+
+  expect(await first).toMatchObject({ changed: true });
+  const error = await batch;
+  // A handler's "try again later", not a refusal that could ever reach a client as a 4xx.
+  expect(error).toBeInstanceOf(RetryLaterError);
+  expect(error).not.toBeInstanceOf(DomainError);
+  expect(error).toMatchObject({ code: "ORDERS.CONCURRENT_UPDATE" });
+  expect(await orderRepository.findById(database.db, other.id)).toMatchObject({ status: "pending", version: 1 });
+  expect(await orderRepository.findById(database.db, order.id)).toMatchObject({ status: "cancelled", version: 2 });
 });

@@ -1,8 +1,8 @@
 import type { Executor } from "../../../src/platform/db.ts";
-import { ConflictError } from "../../../src/platform/http/errors.ts";
+import { ConflictError, RetryLaterError } from "../../../src/platform/errors.ts";
 import { isVisibleTo, transitionOrder, type Order, type StatusChange, type Viewer } from "../domain/order.ts";
 import type { OrderStatus } from "../domain/order-status.ts";
-import type { OrderRepository } from "../infrastructure/order-repository.ts";
+import type { OrdersDeps } from "../ports.ts";
 import { orderNotFound } from "./get-order.ts";
 
 export type StatusChangeOutcome =
@@ -14,11 +14,11 @@ export type StatusChangeOutcome =
 /**
  * Moves an order to `to` inside `tx` when the lifecycle allows it. The write is conditional on the
  * status and version that were read, so of two concurrent transitions only one can win; the loser
- * gets ConflictError `ORDERS.CONCURRENT_UPDATE` (a handler is then retried and sees the new status).
+ * gets ConflictError `ORDERS.CONCURRENT_UPDATE` (the request is evaluated again, see request-status-change.ts).
  * A missing order is NotFoundError `ORDERS.NOT_FOUND`, and so is one that `viewer` (when given) may not see.
  */
 export async function changeOrderStatus(
-  deps: { orders: OrderRepository },
+  deps: Pick<OrdersDeps, "orders">,
   tx: Executor,
   input: { orderId: string; to: OrderStatus; reason?: string; at?: Date; viewer?: Viewer },
 ): Promise<StatusChangeOutcome> {
@@ -39,11 +39,11 @@ export async function changeOrderStatus(
  * Moves several orders inside `tx` (inventory's answers to a batch of placements), each to `to` when the
  * lifecycle allows it, deciding in order; two statements however many there are: one read of the orders, one
  * conditional write of every change. Outcomes are in request order. When another transaction changed one of the
- * orders since it was read, nothing is written and ConflictError `ORDERS.CONCURRENT_UPDATE` is thrown (the
- * batch is then retried one message at a time). A missing order is NotFoundError `ORDERS.NOT_FOUND`.
+ * orders since it was read, nothing is written and RetryLaterError `ORDERS.CONCURRENT_UPDATE` is thrown (the
+ * consumer retries the batch one message at a time, which then sees the new statuses). A missing order is NotFoundError `ORDERS.NOT_FOUND`.
  */
 export async function changeOrderStatuses(
-  deps: { orders: OrderRepository },
+  deps: Pick<OrdersDeps, "orders">,
   tx: Executor,
   requests: ReadonlyArray<{ orderId: string; to: OrderStatus; reason?: string }>,
   at: Date = new Date(),
@@ -62,7 +62,7 @@ export async function changeOrderStatuses(
     return { changed: true, order: transition.order };
   });
   if (writes.length > 0 && !(await deps.orders.saveTransitions(tx, writes))) {
-    throw new ConflictError("ORDERS.CONCURRENT_UPDATE", "Orders changed while they were being updated; try again.", {
+    throw new RetryLaterError("ORDERS.CONCURRENT_UPDATE", "Orders changed while they were being updated; try again.", {
       orderIds: writes.map((w) => w.next.id),
     });
   }

@@ -1,8 +1,7 @@
-import type { Logger } from "../../../src/platform/logger.ts";
 import type { BatchContext, BatchItem } from "../../../src/platform/messaging/handler.ts";
 import type { StockReserved } from "../../inventory/contract.ts";
 import { OrderConfirmed } from "../contract.ts";
-import type { OrderRepository } from "../infrastructure/order-repository.ts";
+import type { OrdersDeps } from "../ports.ts";
 import { changeOrderStatuses } from "./change-order-status.ts";
 import { orderSnapshot } from "./order-snapshot.ts";
 
@@ -11,7 +10,7 @@ import { orderSnapshot } from "./order-snapshot.ts";
  * `orders.order-confirmed` is emitted in the same transaction. An order that is no longer pending (cancelled
  * meanwhile, or already confirmed) is left alone: inventory learns of a cancellation from its own event.
  */
-export async function confirmOrders(deps: { orders: OrderRepository; logger: Logger }, items: BatchItem<typeof StockReserved>[], ctx: BatchContext): Promise<void> {
+export async function confirmOrders(deps: Pick<OrdersDeps, "orders" | "logger">, items: BatchItem<typeof StockReserved>[], ctx: BatchContext): Promise<void> {
   const outcomes = await changeOrderStatuses(deps, ctx.tx, items.map(({ data }) => ({ orderId: data.orderId, to: "confirmed" })));
   for (const [i, outcome] of outcomes.entries()) {
     if (!outcome.changed) {

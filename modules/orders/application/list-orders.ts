@@ -1,8 +1,7 @@
-import type { Executor } from "../../../src/platform/db.ts";
-import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { InvalidError } from "../../../src/platform/errors.ts";
 import type { Viewer } from "../domain/order.ts";
 import type { OrderStatus } from "../domain/order-status.ts";
-import type { OrderRepository, OrderSummary } from "../infrastructure/order-repository.ts";
+import type { OrderSummary, OrdersDeps } from "../ports.ts";
 import { decodeCursor, encodeCursor } from "./order-cursor.ts";
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -26,11 +25,11 @@ export interface OrderPage {
  * A page of orders, newest first: a customer sees their own, an admin sees everyone's. Keyset
  * pagination on (createdAt desc, id desc): orders placed while paging never shift a page.
  */
-export async function listOrders(deps: { db: Executor; orders: OrderRepository }, input: ListOrdersInput): Promise<OrderPage> {
+export async function listOrders(deps: Pick<OrdersDeps, "db" | "orders">, input: ListOrdersInput): Promise<OrderPage> {
   const limit = Math.min(Math.max(input.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
   if (input.cursor !== undefined && !after) {
-    throw new UnprocessableError("ORDERS.INVALID_CURSOR", "The cursor is not one this API issued; start again without it.", {
+    throw new InvalidError("ORDERS.INVALID_CURSOR", "The cursor is not one this API issued; start again without it.", {
       errors: [{ in: "query", field: "/cursor", message: "Invalid cursor" }],
     });
   }

@@ -1,5 +1,5 @@
 import { isUuid } from "../../../src/platform/formats.ts";
-import type { OrderPosition } from "../infrastructure/order-repository.ts";
+import type { OrderPosition } from "../ports.ts";
 
 
 /**

@@ -1,21 +1,21 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { and, eq, sql } from "drizzle-orm";
-import { ConflictError, UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { ConflictError, InvalidError } from "../../../src/platform/errors.ts";
 import { createLogger } from "../../../src/platform/logger.ts";
 import { createOutbox, type Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { eventually } from "../../../src/test-support/eventually.ts";
 import { OrderPlaced } from "../contract.ts";
 import { requestHash } from "../domain/idempotency-key.ts";
-import type { Order } from "../domain/order.ts";
 import { catalogRepository } from "../infrastructure/catalog-repository.ts";
 import { idempotencyKeyRepository } from "../infrastructure/idempotency-key-repository.ts";
 import { orderRepository } from "../infrastructure/order-repository.ts";
 import { idempotencyKeys, orders, outbox } from "../infrastructure/schema.ts";
 import { eventsFor, lockWaiters, openOrders, product, unique, type OrdersHarness } from "../test-support/orders-harness.ts";
-import { placeOrderIdempotently, type IdempotentPlaceOrderDeps } from "./place-order-idempotently.ts";
+import type { OrdersDeps } from "../ports.ts";
+import { placeOrderIdempotently } from "./place-order-idempotently.ts";
 
 let h: OrdersHarness;
-let deps: IdempotentPlaceOrderDeps;
+let deps: OrdersDeps;
 
 beforeAll(async () => {
   h = await openOrders("orders_idempotency");
@@ -38,10 +38,9 @@ function customer() {
   return { id, email: `${id}@example.com` };
 }
 
-const respond = (order: Order) => ({ status: 201, body: { id: order.id, totalCents: order.totalCents }, orderId: order.id });
 
 function input(buyer: { id: string; email: string }, key: string, items: { sku: string; quantity: number }[]) {
-  return { customer: buyer, items, correlationId: `corr-${unique()}`, idempotencyKey: key, respond };
+  return { customer: buyer, items, correlationId: `corr-${unique()}`, idempotencyKey: key };
 }
 
 const ordersOf = (customerId: string) => h.database.db.select().from(orders).where(eq(orders.customerId, customerId));
@@ -74,7 +73,7 @@ async function holdOutboxTable() {
 }
 
 describe("placeOrderIdempotently", () => {
-  test("when a request succeeds, then the key is completed with the answer and the order id, in the order's transaction", async () => {
+  test("when a request succeeds, then the key is completed with the order it placed, in the order's transaction", async () => {
     const buyer = customer();
     const sku = await product(h, 300);
     const first = await placeOrderIdempotently(deps, input(buyer, "k-1", [{ sku, quantity: 2 }]));
@@ -82,14 +81,15 @@ describe("placeOrderIdempotently", () => {
     const row = await keyRow(buyer.id, "k-1");
     expect(row).toMatchObject({
       status: "completed",
-      responseStatus: 201,
-      responseBody: first.response.body,
-      orderId: first.response.orderId,
+      responseStatus: null,
+      responseBody: null,
+      placedOrder: JSON.parse(JSON.stringify(first.order)),
+      orderId: first.order.id,
       requestHash: requestHash({ items: [{ sku, quantity: 2 }] }),
     });
 
     const again = await placeOrderIdempotently(deps, input(buyer, "k-1", [{ quantity: 2, sku }]));
-    expect(again).toEqual({ replayed: true, response: first.response });
+    expect(again).toEqual({ replayed: true, order: first.order });
     expect(await ordersOf(buyer.id)).toHaveLength(1);
   });
 
@@ -110,14 +110,14 @@ describe("placeOrderIdempotently", () => {
     const retry = await placeOrderIdempotently(deps, input(buyer, "k-crash", [{ sku, quantity: 1 }]));
     expect(retry.replayed).toBe(false);
     expect(await ordersOf(buyer.id)).toHaveLength(1);
-    expect(await eventsFor(h, retry.response.orderId!, OrderPlaced.name)).toHaveLength(1);
+    expect(await eventsFor(h, retry.order.id, OrderPlaced.name)).toHaveLength(1);
   });
 
   test("when the placement is refused (unknown sku), then the key is released: the same key works once the catalog knows the sku", async () => {
     const buyer = customer();
     const sku = `SKU-${unique()}`;
     const refused = await placeOrderIdempotently(deps, input(buyer, "k-late-sku", [{ sku, quantity: 1 }])).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(UnprocessableError);
+    expect(refused).toBeInstanceOf(InvalidError);
     expect(codeOf(refused)).toBe("ORDERS.UNKNOWN_SKU");
     expect(await keyRow(buyer.id, "k-late-sku")).toBeUndefined();
 
@@ -151,7 +151,7 @@ describe("placeOrderIdempotently", () => {
     );
     const taken = await placeOrderIdempotently(deps, input(buyer, "k-held", items));
     expect(taken.replayed).toBe(false);
-    expect(await keyRow(buyer.id, "k-held")).toMatchObject({ status: "completed", orderId: taken.response.orderId });
+    expect(await keyRow(buyer.id, "k-held")).toMatchObject({ status: "completed", orderId: taken.order.id });
     expect(await ordersOf(buyer.id)).toHaveLength(1);
   });
 
@@ -173,8 +173,8 @@ describe("placeOrderIdempotently", () => {
     expect(codeOf(slowOutcome)).toBe("ORDERS.IDEMPOTENCY_KEY_IN_FLIGHT");
     expect(retried.replayed).toBe(false);
     const placed = await ordersOf(buyer.id);
-    expect(placed.map((order) => order.id)).toEqual([retried.response.orderId!]);
-    expect(await keyRow(buyer.id, "k-slow")).toMatchObject({ status: "completed", orderId: retried.response.orderId });
+    expect(placed.map((order) => order.id)).toEqual([retried.order.id]);
+    expect(await keyRow(buyer.id, "k-slow")).toMatchObject({ status: "completed", orderId: retried.order.id });
     const placedEvents = await h.database.db
       .select()
       .from(outbox)
@@ -191,7 +191,7 @@ describe("placeOrderIdempotently", () => {
     const fresh = outcomes.filter((o) => o.status === "fulfilled" && !o.value.replayed);
     expect(fresh).toHaveLength(1);
     for (const outcome of outcomes) {
-      if (outcome.status === "fulfilled") expect(outcome.value.response.orderId).toBe(placed[0]!.id);
+      if (outcome.status === "fulfilled") expect(outcome.value.order.id).toBe(placed[0]!.id);
       else expect(codeOf(outcome.reason)).toBe("ORDERS.IDEMPOTENCY_KEY_IN_FLIGHT");
     }
   });
@@ -206,7 +206,7 @@ describe("placeOrderIdempotently", () => {
     // Alice's expired key is deleted first, so the same key now places a new order (even with another body).
     const aliceAgain = await placeOrderIdempotently(deps, input(alice, "k-old", [{ sku, quantity: 3 }]));
     expect(aliceAgain.replayed).toBe(false);
-    expect(aliceAgain.response.orderId).not.toBe(aliceFirst.response.orderId);
+    expect(aliceAgain.order.id).not.toBe(aliceFirst.order.id);
     expect(await ordersOf(alice.id)).toHaveLength(2);
     expect(await keyRow(bob.id, "k-old")).toMatchObject({ status: "completed" });
   });

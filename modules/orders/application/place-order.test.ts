@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/platform/db.ts";
-import { UnprocessableError } from "../../../src/platform/http/errors.ts";
+import { InvalidError } from "../../../src/platform/errors.ts";
 import { checkData } from "../../../src/platform/messaging/envelope.ts";
 import { createOutbox, type Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { createTestDatabase, type TestDatabase } from "../../../src/test-support/database.ts";
@@ -10,11 +10,12 @@ import { catalogRepository } from "../infrastructure/catalog-repository.ts";
 import { migrationsFolder } from "../infrastructure/migrations.ts";
 import { orderRepository } from "../infrastructure/order-repository.ts";
 import { orders, outbox } from "../infrastructure/schema.ts";
-import { placeOrder, type PlaceOrderDeps } from "./place-order.ts";
+import type { OrdersDeps } from "../ports.ts";
+import { placeOrder } from "./place-order.ts";
 
 let testDb: TestDatabase;
 let database: DatabaseHandle;
-let deps: PlaceOrderDeps;
+let deps: Pick<OrdersDeps, "db" | "orders" | "catalog" | "outbox">;
 
 beforeAll(async () => {
   testDb = await createTestDatabase("orders_place");
@@ -151,7 +152,7 @@ describe("placeOrder", () => {
       correlationId: "c",
     }).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(UnprocessableError);
+    expect(error).toBeInstanceOf(InvalidError);
     expect(error).toMatchObject({ code: "ORDERS.UNKNOWN_SKU", details: { skus: ["NO-SUCH-SKU", retired] } });
     expect(await ordersOf(buyer.id)).toEqual([]);
   });

@@ -1,20 +1,10 @@
-import { sqlOf, type Executor, type Transaction } from "../../../src/platform/db.ts";
-import { UnprocessableError } from "../../../src/platform/http/errors.ts";
-import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
+import { sqlOf, type Transaction } from "../../../src/platform/db.ts";
+import { InvalidError } from "../../../src/platform/errors.ts";
 import { OrderPlaced } from "../contract.ts";
 import { openOrder, type Order } from "../domain/order.ts";
 import { priceOrder, type RequestedLine } from "../domain/pricing.ts";
-import type { CatalogRepository } from "../infrastructure/catalog-repository.ts";
-import type { OrderRepository } from "../infrastructure/order-repository.ts";
+import type { OrdersDeps } from "../ports.ts";
 import { orderSnapshot } from "./order-snapshot.ts";
-
-export interface PlaceOrderDeps {
-  /** The pool, or an open transaction (the order then commits with it). */
-  db: Executor;
-  orders: OrderRepository;
-  catalog: CatalogRepository;
-  outbox: Outbox;
-}
 
 export interface PlaceOrderInput {
   customer: { id: string; email: string };
@@ -27,19 +17,19 @@ export interface PlaceOrderInput {
  * Prices the lines from the local catalog copy (the client never sends a price) and stores the order
  * as `pending` together with its `orders.order-placed` event, in one transaction: there is never an
  * order without its event, nor an event without its order.
- * Throws UnprocessableError (e.g. `ORDERS.UNKNOWN_SKU` with `details.skus`) when the lines cannot be priced.
+ * Throws InvalidError (e.g. `ORDERS.UNKNOWN_SKU` with `details.skus`) when the lines cannot be priced.
  * `alsoInTransaction` runs in that transaction after the order and its event are written; if it
  * throws, neither is kept.
  */
 export async function placeOrder(
-  deps: PlaceOrderDeps,
+  deps: Pick<OrdersDeps, "db" | "orders" | "catalog" | "outbox">,
   input: PlaceOrderInput,
   alsoInTransaction?: (tx: Transaction, order: Order) => Promise<void>,
 ): Promise<Order> {
   // Prices are read before the transaction: it then holds its locks only for the writes.
   const entries = await deps.catalog.findBySkus(deps.db, [...new Set(input.items.map((item) => item.sku))]);
   const pricing = priceOrder(input.items, entries);
-  if (!pricing.ok) throw new UnprocessableError(pricing.problem.code, pricing.problem.message, pricing.problem.details);
+  if (!pricing.ok) throw new InvalidError(pricing.problem.code, pricing.problem.message, pricing.problem.details);
 
   const order = openOrder({ id: Bun.randomUUIDv7(), customer: input.customer, ...pricing.priced, at: new Date() });
   const event = deps.outbox.envelope(OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId });

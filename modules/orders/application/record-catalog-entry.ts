@@ -1,8 +1,7 @@
-import type { Logger } from "../../../src/platform/logger.ts";
 import type { HandlerContext } from "../../../src/platform/messaging/handler.ts";
 import type { EventData } from "../../../src/platform/messaging/event.ts";
 import type { ProductUpserted } from "../../inventory/contract.ts";
-import type { CatalogRepository } from "../infrastructure/catalog-repository.ts";
+import type { OrdersDeps } from "../ports.ts";
 
 /**
  * inventory.product-upserted: keeps the local price copy up to date. inventory's product version, then
@@ -10,9 +9,9 @@ import type { CatalogRepository } from "../infrastructure/catalog-repository.ts"
  * late (after a retry) does not overwrite a newer price. Placed orders keep the prices they were placed with.
  */
 export async function recordCatalogEntry(
-  deps: { catalog: CatalogRepository; logger: Logger },
-  ctx: Pick<HandlerContext, "tx" | "envelope">,
+  deps: Pick<OrdersDeps, "catalog" | "logger">,
   data: EventData<typeof ProductUpserted>,
+  ctx: Pick<HandlerContext, "tx" | "envelope">,
 ): Promise<void> {
   const occurredAt = new Date(ctx.envelope.occurredAt);
   // An unreadable timestamp must not block the update: treat the event as current.

@@ -1,9 +1,8 @@
-import type { Logger } from "../../../src/platform/logger.ts";
 import type { BatchContext, BatchItem } from "../../../src/platform/messaging/handler.ts";
 import type { StockRejected } from "../../inventory/contract.ts";
 import { OrderRejected } from "../contract.ts";
 import { shortageReason } from "../domain/stock-shortage.ts";
-import type { OrderRepository } from "../infrastructure/order-repository.ts";
+import type { OrdersDeps } from "../ports.ts";
 import { changeOrderStatuses } from "./change-order-status.ts";
 import { orderSnapshot } from "./order-snapshot.ts";
 
@@ -12,7 +11,7 @@ import { orderSnapshot } from "./order-snapshot.ts";
  * names every shortage, and `orders.order-rejected` is emitted in the same transaction. An order that is no
  * longer pending is left alone.
  */
-export async function rejectOrders(deps: { orders: OrderRepository; logger: Logger }, items: BatchItem<typeof StockRejected>[], ctx: BatchContext): Promise<void> {
+export async function rejectOrders(deps: Pick<OrdersDeps, "orders" | "logger">, items: BatchItem<typeof StockRejected>[], ctx: BatchContext): Promise<void> {
   const reasons = items.map(({ data }) => shortageReason(data.shortages));
   const outcomes = await changeOrderStatuses(
     deps,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ConflictError } from "../../../src/platform/http/errors.ts";
+import { ConflictError, RetryLaterError } from "../../../src/platform/errors.ts";
 import { createEnvelope } from "../../../src/platform/messaging/envelope.ts";
 import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
 import { eventually } from "../../../src/test-support/eventually.ts";
@@ -8,7 +8,8 @@ import { OrderCancelled, OrderConfirmed, OrderPlaced, OrderShipped } from "../co
 import type { Order } from "../domain/order.ts";
 import type { OrderStatus } from "../domain/order-status.ts";
 import { catalogRepository } from "../infrastructure/catalog-repository.ts";
-import { orderRepository, type OrderRepository } from "../infrastructure/order-repository.ts";
+import { orderRepository } from "../infrastructure/order-repository.ts";
+import type { OrderRepository } from "../ports.ts";
 import { outbox } from "../infrastructure/schema.ts";
 import { deliver, eventsFor, lockWaiters, openOrders, product, unique, type OrdersHarness } from "../test-support/orders-harness.ts";
 import { cancelOrder } from "./cancel-order.ts";
@@ -49,14 +50,14 @@ async function confirmedOrder(): Promise<Order> {
 
 const customerOf = (order: Order) => ({ id: order.customerId, isAdmin: false });
 
-/** StockReserved as the platform delivers it: a handler that lost a race throws, and the message comes again. */
+/** StockReserved as the platform delivers it: a handler that lost a race says "retry later", and the message comes again. */
 async function deliverReservation(order: Order): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
       await deliver(h, StockReserved, { orderId: order.id, items: [{ sku: order.lines[0]!.sku, quantity: 2 }] });
       return attempt;
     } catch (error) {
-      if (attempt < 5 && error instanceof ConflictError && error.code === "ORDERS.CONCURRENT_UPDATE") continue;
+      if (attempt < 5 && error instanceof RetryLaterError && error.code === "ORDERS.CONCURRENT_UPDATE") continue;
       throw error;
     }
   }

@@ -1,8 +1,8 @@
 import type { Executor, Transaction } from "../../../src/platform/db.ts";
-import { ConflictError } from "../../../src/platform/http/errors.ts";
+import { ConflictError } from "../../../src/platform/errors.ts";
 import type { Order, Viewer } from "../domain/order.ts";
 import { statusesLeadingTo, type OrderStatus } from "../domain/order-status.ts";
-import type { OrderRepository } from "../infrastructure/order-repository.ts";
+import type { OrdersDeps } from "../ports.ts";
 import { changeOrderStatus } from "./change-order-status.ts";
 
 export interface StatusChangeRequest {
@@ -25,7 +25,7 @@ const ATTEMPTS = 2;
  * once more against the new status in a new transaction: a cancel that raced the confirmation still
  * cancels the now confirmed order, while a cancel that raced a shipment is refused as a transition.
  */
-export async function requestStatusChange(deps: { db: Executor; orders: OrderRepository }, request: StatusChangeRequest): Promise<Order> {
+export async function requestStatusChange(deps: Pick<OrdersDeps, "db" | "orders">, request: StatusChangeRequest): Promise<Order> {
   for (let attempt = 1; ; attempt++) {
     try {
       // A new transaction per attempt: its events are stamped after the winner's, in the order they happened.

@@ -1,8 +1,6 @@
-import type { Executor } from "../../../src/platform/db.ts";
-import type { Outbox } from "../../../src/platform/messaging/outbox.ts";
 import { OrderShipped } from "../contract.ts";
 import type { Order } from "../domain/order.ts";
-import type { OrderRepository } from "../infrastructure/order-repository.ts";
+import type { OrdersDeps } from "../ports.ts";
 import { orderSnapshot } from "./order-snapshot.ts";
 import { requestStatusChange } from "./request-status-change.ts";
 
@@ -12,7 +10,7 @@ import { requestStatusChange } from "./request-status-change.ts";
  * Another status: 409 `ORDERS.INVALID_TRANSITION`.
  */
 export async function shipOrder(
-  deps: { db: Executor; orders: OrderRepository; outbox: Outbox },
+  deps: Pick<OrdersDeps, "db" | "orders" | "outbox">,
   input: { orderId: string; adminId: string; correlationId: string },
 ): Promise<Order> {
   return requestStatusChange(deps, {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { canonicalJson, IDEMPOTENCY_KEY_PATTERN, judgeExistingKey, requestHash, type ExistingKey } from "./idempotency-key.ts";
+import { openOrder } from "./order.ts";
 
 describe("idempotency key", () => {
   test("when two bodies differ only in key order, then their canonical JSON and hash are equal", () => {
@@ -19,10 +20,10 @@ describe("idempotency key", () => {
   });
 
   test("when a key is already taken, then the same request replays or waits and another request is refused", () => {
-    const response = { status: 201, body: { id: "o1" }, orderId: "o1" };
-    const completed: ExistingKey = { requestHash: "h1", status: "completed", response };
-    const inFlight: ExistingKey = { requestHash: "h1", status: "in_flight", response: null };
-    expect(judgeExistingKey(completed, "h1")).toEqual({ kind: "replay", response });
+    const order = openOrder({ id: "o1", customer: { id: "c1", email: "c1@example.com" }, lines: [], totalCents: 0, currency: "EUR", at: new Date() });
+    const completed: ExistingKey = { requestHash: "h1", status: "completed", placedOrder: order };
+    const inFlight: ExistingKey = { requestHash: "h1", status: "in_flight", placedOrder: null };
+    expect(judgeExistingKey(completed, "h1")).toEqual({ kind: "replay", order });
     expect(judgeExistingKey(inFlight, "h1")).toEqual({ kind: "in-flight" });
     expect(judgeExistingKey(completed, "h2")).toEqual({ kind: "reused" });
     expect(judgeExistingKey(inFlight, "h2")).toEqual({ kind: "reused" });

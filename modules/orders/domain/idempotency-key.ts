@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Order } from "./order.ts";
 
 /** Longest `Idempotency-Key` accepted. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -18,23 +19,17 @@ export const IDEMPOTENCY_CLAIM_TIMEOUT_MS = 60 * 1000;
 export const IDEMPOTENCY_KEY_STATUSES = ["in_flight", "completed"] as const;
 export type IdempotencyKeyStatus = (typeof IDEMPOTENCY_KEY_STATUSES)[number];
 
-/** The answer stored with a key, replayed as it was (status, body, and the order it created). */
-export interface StoredResponse {
-  status: number;
-  body: unknown;
-  orderId: string | null;
-}
-
 /** What is known about a key another request already claimed. */
 export interface ExistingKey {
   requestHash: string;
   status: IdempotencyKeyStatus;
-  response: StoredResponse | null;
+  /** The order the first request placed, as it was then; null while that request is still running. */
+  placedOrder: Order | null;
 }
 
 export type KeyVerdict =
-  /** Same request, already answered: send that answer again. */
-  | { kind: "replay"; response: StoredResponse }
+  /** Same request, already answered: answer with the order it placed, as it was then. */
+  | { kind: "replay"; order: Order }
   /** Same request, still being processed by whoever claimed it. */
   | { kind: "in-flight" }
   /** The key was used for a different request: a client bug, never silently replayed. */
@@ -43,7 +38,7 @@ export type KeyVerdict =
 /** What a request carrying a key that is already taken gets. */
 export function judgeExistingKey(existing: ExistingKey, requestHash: string): KeyVerdict {
   if (existing.requestHash !== requestHash) return { kind: "reused" };
-  if (existing.status === "completed" && existing.response) return { kind: "replay", response: existing.response };
+  if (existing.status === "completed" && existing.placedOrder) return { kind: "replay", order: existing.placedOrder };
   return { kind: "in-flight" };
 }
 

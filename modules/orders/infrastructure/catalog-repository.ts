@@ -1,13 +1,14 @@
 import { sql } from "drizzle-orm";
 import { sqlOf, type Executor } from "../../../src/platform/db.ts";
 import type { CatalogEntry } from "../domain/pricing.ts";
+import type { CatalogRepository } from "../ports.ts";
 import { catalog } from "./schema.ts";
 
 // Every POST /orders reads it: one prepared statement whatever the number of skus.
 const FIND_BY_SKUS = `select sku, name, price_cents::float8 as "priceCents", currency, active from orders.catalog where sku = any($1::text[])`;
 
 /** The orders module's local price list, kept from inventory.product-upserted. */
-export const catalogRepository = {
+export const catalogRepository: CatalogRepository = {
   /**
    * Stores the product as of inventory's `version` of it, then `changedAt` (when inventory changed it):
    * an event older than the stored row is ignored — retries and redeliveries can reorder events, and an
@@ -43,4 +44,3 @@ export const catalogRepository = {
   },
 };
 
-export type CatalogRepository = typeof catalogRepository;

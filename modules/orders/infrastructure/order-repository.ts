@@ -2,24 +2,8 @@ import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { sqlOf, type Executor, type Writes } from "../../../src/platform/db.ts";
 import type { Order, OrderLine, StatusChange } from "../domain/order.ts";
 import { ORDER_STATUSES, type OrderStatus } from "../domain/order-status.ts";
+import type { OrderListQuery, OrderRepository, OrderSummary, UnsettledOrder } from "../ports.ts";
 import { orders } from "./schema.ts";
-
-/** An order as lists show it: everything but the history. */
-export type OrderSummary = Omit<Order, "history">;
-
-/** Where a page of a list starts: just after this (createdAt, id), in descending order. */
-export interface OrderPosition {
-  createdAt: Date;
-  id: string;
-}
-
-export interface OrderListQuery {
-  /** Only this customer's orders; every customer's when absent. */
-  customerId?: string;
-  status?: OrderStatus;
-  after?: OrderPosition;
-  limit: number;
-}
 
 type OrderRow = typeof orders.$inferSelect;
 
@@ -115,7 +99,7 @@ function orderOf(row: StoredOrderRow): Order {
 }
 
 /** Orders with their lines and history, in the orders schema. */
-export const orderRepository = {
+export const orderRepository: OrderRepository = {
   /**
    * Stores a new order with its lines and history in one statement (call inside the transaction that also
    * writes the outbox).
@@ -223,9 +207,25 @@ export const orderRepository = {
     ]);
     return row!.saved === writes.length;
   },
-};
 
-export type OrderRepository = typeof orderRepository;
+  /**
+   * What the invariant check reports: an order still pending after `settleMs` must still have its order-placed
+   * event waiting in the outbox (then the outbox check says why); one whose event was sent lost its answer.
+   */
+  async findUnsettled(db: Executor, settleMs: number): Promise<UnsettledOrder[]> {
+    const stuck = await db.execute<{ id: string; created_at: string }>(sql`
+      select o.id, o.created_at::text
+      from orders.orders o
+      where o.status = 'pending'
+        and o.created_at < now() - make_interval(secs => ${settleMs / 1000})
+        and not exists (
+          select 1 from orders.outbox e
+          where e.sent_at is null and e.name = 'orders.order-placed' and e.envelope->'data'->>'orderId' = o.id::text)
+      order by o.created_at
+      limit 100`);
+    return [...stuck].map((r) => ({ id: r.id, createdAt: r.created_at }));
+  },
+};
 
 async function linesOf(db: Executor, orderIds: string[]): Promise<Map<string, OrderLine[]>> {
   const byOrder = new Map<string, OrderLine[]>();

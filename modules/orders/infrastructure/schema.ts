@@ -98,7 +98,7 @@ export const orderHistory = ordersSchema.table(
 
 /**
  * `Idempotency-Key`s of POST /orders, per customer. A row is claimed `in_flight` (committed at once, so
- * a concurrent retry sees it) and turns `completed`, with the answer, in the transaction that stores the
+ * a concurrent retry sees it) and turns `completed`, with the order it placed, in the transaction that stores the
  * order. `claim_id` names the request holding the key: only it may complete or release it.
  */
 export const idempotencyKeys = ordersSchema.table(
@@ -110,8 +110,14 @@ export const idempotencyKeys = ordersSchema.table(
     requestHash: text("request_hash").notNull(),
     status: text("status", { enum: IDEMPOTENCY_KEY_STATUSES }).notNull(),
     claimId: uuid("claim_id").notNull(),
+    /**
+     * Of keys completed by earlier versions, which stored the HTTP answer (201 and its body) instead of the
+     * order: still read, so such a key replays for its 24 h; no longer written.
+     */
     responseStatus: integer("response_status"),
     responseBody: jsonb("response_body").$type<unknown>(),
+    /** The order the key's request placed, as it was then (idempotency-key-repository.ts gives its JSON shape). */
+    placedOrder: jsonb("placed_order").$type<unknown>(),
     orderId: uuid("order_id"),
     /** When the current claim was made (database clock): drives the in-flight timeout and the 24 h retention. */
     createdAt: at("created_at").notNull().defaultNow(),
@@ -124,7 +130,7 @@ export const idempotencyKeys = ordersSchema.table(
     check("idempotency_keys_request_hash_sha256", sql`${table.requestHash} ~ '^[0-9a-f]{64}$'`),
     check(
       "idempotency_keys_completed_has_response",
-      sql`${table.status} = 'in_flight' or (${table.responseStatus} is not null and ${table.responseBody} is not null)`,
+      sql`${table.status} = 'in_flight' or ${table.placedOrder} is not null or (${table.responseStatus} is not null and ${table.responseBody} is not null)`,
     ),
     // The retention sweep's scan (keys by age), for the customers who never send another keyed request.
     index("idempotency_keys_created_idx").on(table.createdAt),

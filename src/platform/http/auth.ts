@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { Type as t, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
-import { ForbiddenError, UnauthorizedError } from "./errors.ts";
+import { ForbiddenError, UnauthenticatedError } from "../errors.ts";
 
 const ClaimsSchema = t.Object({
   sub: t.String({ minLength: 1 }),
@@ -44,7 +44,7 @@ export async function signToken(
 const VERIFIED_CAPACITY = 10_000;
 const verified = new Map<string, { principal: Principal; exp: number }>();
 
-/** Verifies signature, algorithm, expiry and claim shapes; throws UnauthorizedError `AUTH.INVALID_TOKEN` otherwise. */
+/** Verifies signature, algorithm, expiry and claim shapes; throws UnauthenticatedError `AUTH.INVALID_TOKEN` otherwise. */
 export async function verifyToken(secret: string, token: string): Promise<Principal> {
   const cacheKey = `${secret}\u0000${token}`;
   const known = verified.get(cacheKey);
@@ -63,10 +63,10 @@ async function verifyTokenNow(secret: string, token: string): Promise<Principal 
   } catch (error) {
     // jose's messages name header parameters and claims; the client only needs to know which of two things to do.
     const expired = error instanceof joseErrors.JWTExpired;
-    throw new UnauthorizedError("AUTH.INVALID_TOKEN", expired ? "The bearer token has expired." : "The bearer token is invalid.");
+    throw new UnauthenticatedError("AUTH.INVALID_TOKEN", expired ? "The bearer token has expired." : "The bearer token is invalid.");
   }
   if (!Value.Check(ClaimsSchema, payload)) {
-    throw new UnauthorizedError("AUTH.INVALID_TOKEN", "The bearer token does not carry valid sub, email and role claims.");
+    throw new UnauthenticatedError("AUTH.INVALID_TOKEN", "The bearer token does not carry valid sub, email and role claims.");
   }
   return { sub: payload.sub, email: payload.email, role: payload.role, exp: payload.exp };
 }
@@ -87,7 +87,7 @@ async function readPrincipal(secret: string, header: string | null): Promise<Pri
   if (header === null) return null;
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!match?.[1]) {
-    throw new UnauthorizedError("AUTH.INVALID_TOKEN", "The Authorization header must be 'Bearer <token>'.");
+    throw new UnauthenticatedError("AUTH.INVALID_TOKEN", "The Authorization header must be 'Bearer <token>'.");
   }
   return verifyToken(secret, match[1]);
 }
@@ -103,9 +103,9 @@ export function authPlugin(secret: string) {
   }));
 }
 
-/** The principal, or UnauthorizedError `AUTH.REQUIRED` (answered 401 with `WWW-Authenticate: Bearer`). */
+/** The principal, or UnauthenticatedError `AUTH.REQUIRED` (answered 401 with `WWW-Authenticate: Bearer`). */
 export function requireUser(principal: Principal | null): Principal {
-  if (!principal) throw new UnauthorizedError("AUTH.REQUIRED", "This endpoint requires a bearer token.");
+  if (!principal) throw new UnauthenticatedError("AUTH.REQUIRED", "This endpoint requires a bearer token.");
   return principal;
 }
 

@@ -1,4 +1,4 @@
-import { UnprocessableError } from "./errors.ts";
+import { InvalidError } from "../errors.ts";
 
 /**
  * Refuses (422 `REQUEST.NUL_CHARACTER`, naming each field) any string in the body, query or path
@@ -14,7 +14,7 @@ export function refuseNulCharacters(request: { body?: unknown; query?: unknown; 
     ...nulFields("params", request.params),
   ];
   if (errors.length > 0) {
-    throw new UnprocessableError("REQUEST.NUL_CHARACTER", "Text must not contain the NUL character (U+0000).", { errors });
+    throw new InvalidError("REQUEST.NUL_CHARACTER", "Text must not contain the NUL character (U+0000).", { errors });
   }
 }
 

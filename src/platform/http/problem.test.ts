@@ -4,12 +4,13 @@ import pino from "pino";
 import {
   ConflictError,
   DomainError,
+  RetryLaterError,
   ForbiddenError,
   NotFoundError,
-  ServiceUnavailableError,
-  UnauthorizedError,
-  UnprocessableError,
-} from "./errors.ts";
+  UnavailableError,
+  UnauthenticatedError,
+  InvalidError,
+} from "../errors.ts";
 import { errorToProblem, PROBLEM_CONTENT_TYPE } from "./problem.ts";
 import { createHttpApp } from "./server.ts";
 
@@ -102,10 +103,10 @@ describe("domain errors", () => {
   const cases = [
     [NotFoundError, 404],
     [ConflictError, 409],
-    [UnprocessableError, 422],
+    [InvalidError, 422],
     [ForbiddenError, 403],
-    [UnauthorizedError, 401],
-    [ServiceUnavailableError, 503],
+    [UnauthenticatedError, 401],
+    [UnavailableError, 503],
   ] as const;
   for (const [Kind, status] of cases) {
     test(`when a handler throws ${Kind.name}, then ${status} with its code, message and details`, async () => {
@@ -125,19 +126,30 @@ describe("domain errors", () => {
   }
 
   test("when a 401 is answered, then it carries WWW-Authenticate: Bearer", () => {
-    const res = errorToProblem(new UnauthorizedError("AUTH.REQUIRED", "log in"), { requestId: "r1" });
+    const res = errorToProblem(new UnauthenticatedError("AUTH.REQUIRED", "log in"), { requestId: "r1" });
     expect(res.headers.get("www-authenticate")).toBe("Bearer");
   });
 
-  test("when a ServiceUnavailableError is answered, then it carries Retry-After", () => {
-    const res = errorToProblem(new ServiceUnavailableError("MAIL.DOWN", "later"), { requestId: "r1" });
+  test("when a UnavailableError is answered, then it carries Retry-After", () => {
+    const res = errorToProblem(new UnavailableError("MAIL.DOWN", "later"), { requestId: "r1" });
     expect(res.headers.get("retry-after")).toBe("5");
   });
 
   test("when a module defines its own DomainError subclass, then it keeps the status of its parent", () => {
     class OrderNotCancellable extends ConflictError {}
     expect(errorToProblem(new OrderNotCancellable("ORDERS.NOT_CANCELLABLE", "shipped"), { requestId: "r" }).status).toBe(409);
-    expect(errorToProblem(new DomainError("X.Y", "no"), { requestId: "r" }).status).toBe(422);
+  });
+
+  test("when a DomainError is built from its kind alone, then the kind decides the status", () => {
+    expect(errorToProblem(new DomainError("invalid", "X.Y", "no"), { requestId: "r" }).status).toBe(422);
+    expect(errorToProblem(new DomainError("not-found", "X.Y", "no"), { requestId: "r" }).status).toBe(404);
+    expect(errorToProblem(new DomainError("conflict", "X.Y", "no"), { requestId: "r" }).status).toBe(409);
+  });
+
+  test("when a handler's RetryLaterError reaches the edge, then it is a plain 500 that says nothing of it", async () => {
+    const res = errorToProblem(new RetryLaterError("ORDERS.CONCURRENT_UPDATE", "changed meanwhile"), { requestId: "r" });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ type: "about:blank", title: "Internal Server Error", status: 500, requestId: "r" });
   });
 });
 

@@ -9,15 +9,7 @@ import {
   t,
 } from "elysia";
 import { classify, type FailureKind } from "../failures.ts";
-import {
-  ConflictError,
-  DomainError,
-  ForbiddenError,
-  NotFoundError,
-  ServiceUnavailableError,
-  UnauthorizedError,
-  UnprocessableError,
-} from "./errors.ts";
+import { DomainError, type ErrorKind } from "../errors.ts";
 import { fieldErrors } from "./validation-errors.ts";
 
 /** RFC 9457 media type of every error answer. */
@@ -77,14 +69,15 @@ export interface ProblemContext {
 // (forgotten by now): the client's retry is expected to succeed.
 const UNAVAILABLE = new Set<FailureKind>(["unreachable", "overloaded", "stale"]);
 
-const DOMAIN_STATUS: [new (...args: never[]) => DomainError, number][] = [
-  [NotFoundError, 404],
-  [ConflictError, 409],
-  [UnprocessableError, 422],
-  [ForbiddenError, 403],
-  [UnauthorizedError, 401],
-  [ServiceUnavailableError, 503],
-];
+/** The HTTP status of each kind of domain refusal: the only place where the two meet. */
+const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  "not-found": 404,
+  conflict: 409,
+  invalid: 422,
+  forbidden: 403,
+  unauthenticated: 401,
+  unavailable: 503,
+};
 
 /**
  * The one place that turns a thrown error into an HTTP answer. Anything it does not recognise
@@ -95,9 +88,7 @@ export function errorToProblem(error: unknown, context: ProblemContext): Respons
   const common = { instance: context.instance, requestId: context.requestId };
 
   if (error instanceof DomainError) {
-    const [, status] = DOMAIN_STATUS.find(([kind]) => error instanceof kind) ??
-      // A module's own direct DomainError subclass: a rule refused the request, so a 4xx, not a 500.
-      [DomainError, 422];
+    const status = STATUS_OF_KIND[error.kind];
     const headers: Record<string, string> = {};
     if (status === 401) headers["www-authenticate"] = "Bearer";
     if (status === 503) headers["retry-after"] = RETRY_AFTER_SECONDS;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Elysia, t, type AnyElysia } from "elysia";
 import pino from "pino";
-import { NotFoundError } from "./errors.ts";
+import { NotFoundError } from "../errors.ts";
 import { createHttpApp, drainHttp, MAX_BODY_BYTES } from "./server.ts";
 
 // Response.json() is typed unknown; these tests inspect free-form problem documents.

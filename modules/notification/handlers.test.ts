@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/platform/db.ts";
-import { createEnvelope, type Envelope } from "../../../src/platform/messaging/envelope.ts";
-import type { EventData, EventDefinition } from "../../../src/platform/messaging/event.ts";
-import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
-import { createTestDatabase, type TestDatabase } from "../../../src/test-support/database.ts";
-import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../../orders/contract.ts";
-import { renderOrderConfirmed } from "../domain/order-templates.ts";
-import { migrationsFolder } from "../infrastructure/migrations.ts";
-import { notificationRepository } from "../infrastructure/notification-repository.ts";
-import { notifications, outbox } from "../infrastructure/schema.ts";
-import { orderEmailHandlers } from "./order-email-handlers.ts";
+import { migrateModule, openDatabase, type DatabaseHandle } from "../../src/platform/db.ts";
+import { createEnvelope, type Envelope } from "../../src/platform/messaging/envelope.ts";
+import type { EventData, EventDefinition } from "../../src/platform/messaging/event.ts";
+import { createOutbox } from "../../src/platform/messaging/outbox.ts";
+import { createTestDatabase, type TestDatabase } from "../../src/test-support/database.ts";
+import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../orders/contract.ts";
+import { renderOrderConfirmed } from "./domain/order-templates.ts";
+import { migrationsFolder } from "./infrastructure/migrations.ts";
+import { notificationRepository } from "./infrastructure/notification-repository.ts";
+import { notifications, outbox } from "./infrastructure/schema.ts";
+import { notificationHandlers } from "./handlers.ts";
 
 let testDb: TestDatabase;
 let database: DatabaseHandle;
-const handlers = orderEmailHandlers(notificationRepository);
+const handlers = notificationHandlers({ notifications: notificationRepository });
 
 beforeAll(async () => {
   testDb = await createTestDatabase("notification_handlers");

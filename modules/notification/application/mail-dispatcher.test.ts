@@ -11,11 +11,11 @@ import type { RetryPolicy } from "../domain/delivery-policy.ts";
 import { renderOrderCancelled, renderOrderConfirmed, renderOrderShipped } from "../domain/order-templates.ts";
 import type { TemplateName } from "../domain/rendered-email.ts";
 import type { MailSender } from "../ports.ts";
+import { migrationsFolder } from "../infrastructure/migrations.ts";
+import { notificationRepository } from "../infrastructure/notification-repository.ts";
+import { notifications } from "../infrastructure/schema.ts";
+import { SmtpMailSender } from "../infrastructure/smtp-mail-sender.ts";
 import { MailDispatcher } from "./mail-dispatcher.ts";
-import { migrationsFolder } from "./migrations.ts";
-import { notificationRepository } from "./notification-repository.ts";
-import { notifications } from "./schema.ts";
-import { SmtpMailSender } from "./smtp-mail-sender.ts";
 
 const FROM = "Shop <shop@example.com>";
 const silent = pino({ level: "silent" });
@@ -114,6 +114,7 @@ function dispatcher(
 ) {
   const instance = new MailDispatcher({
     database: options.db ?? database,
+    notifications: notificationRepository,
     sender,
     from: FROM,
     logger: silent,

@@ -1,16 +1,16 @@
 import type { DatabaseHandle } from "../../../src/platform/db.ts";
 import type { Logger } from "../../../src/platform/logger.ts";
 import { NotifiedLoop } from "../../../src/platform/notified-loop.ts";
-import { deliverDueEmails } from "../application/deliver-due-emails.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../domain/delivery-policy.ts";
 import { DEFAULT_ORDER_HOLD_MS } from "../domain/email-sequence.ts";
-import type { MailSender } from "../ports.ts";
-import { MAIL_CHANNEL, notificationRepository } from "./notification-repository.ts";
+import type { MailSender, NotificationRepository } from "../ports.ts";
+import { deliverDueEmails } from "./deliver-due-emails.ts";
 
 const FULL_PASS_EVERY_MS = 5_000;
 
 export interface MailDispatcherOptions {
   database: DatabaseHandle;
+  notifications: NotificationRepository;
   sender: MailSender;
   /** The From header of every e-mail (MAIL_FROM). */
   from: string;
@@ -37,15 +37,16 @@ export class MailDispatcher {
   private fullAgain = false;
 
   constructor(options: MailDispatcherOptions) {
-    const { database, sender, from, logger } = options;
+    const { database, notifications, sender, from, logger } = options;
     const policy = options.policy ?? DEFAULT_RETRY_POLICY;
     const batchSize = options.batchSize ?? 10;
     const holdMs = options.holdMs ?? DEFAULT_ORDER_HOLD_MS;
-    const deps = { db: database.db, repository: notificationRepository, sender, from, policy, holdMs, logger };
+    const deps = { db: database.db, notifications, sender, logger };
+    const settings = { from, policy, holdMs };
     this.loop = new NotifiedLoop({
       name: "mail dispatcher",
       sql: database.sql,
-      channel: MAIL_CHANNEL,
+      channel: notifications.announceChannel,
       pollMs: options.pollMs ?? 250,
       // An e-mail may wait 50 ms for the ones recorded just after it: under load one claim takes many, not one.
       lingerMs: options.lingerMs ?? 50,
@@ -53,7 +54,7 @@ export class MailDispatcher {
         // Mostly passes over what fell due just now; every few seconds (and while those find full batches) all of it.
         const full = this.fullAgain || performance.now() - this.lastFullPass >= FULL_PASS_EVERY_MS;
         if (full) this.lastFullPass = performance.now();
-        const { claimed } = await deliverDueEmails(deps, batchSize, full ? "all" : "recent");
+        const { claimed } = await deliverDueEmails(deps, settings, batchSize, full ? "all" : "recent");
         this.fullAgain = full && claimed === batchSize;
         return claimed === batchSize;
       },

@@ -1,0 +1,3 @@
+ALTER TABLE "orders"."idempotency_keys" DROP CONSTRAINT "idempotency_keys_completed_has_response";--> statement-breakpoint
+ALTER TABLE "orders"."idempotency_keys" ADD COLUMN "placed_order" jsonb;--> statement-breakpoint
+ALTER TABLE "orders"."idempotency_keys" ADD CONSTRAINT "idempotency_keys_completed_has_response" CHECK ("orders"."idempotency_keys"."status" = 'in_flight' or "orders"."idempotency_keys"."placed_order" is not null or ("orders"."idempotency_keys"."response_status" is not null and "orders"."idempotency_keys"."response_body" is not null));

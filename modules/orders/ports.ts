@@ -1,0 +1,99 @@
+import type { Executor, Writes } from "../../src/platform/db.ts";
+import type { Logger } from "../../src/platform/logger.ts";
+import type { Outbox } from "../../src/platform/messaging/outbox.ts";
+import type { ExistingKey } from "./domain/idempotency-key.ts";
+import type { Order, StatusChange } from "./domain/order.ts";
+import type { OrderStatus } from "./domain/order-status.ts";
+import type { CatalogEntry } from "./domain/pricing.ts";
+
+/**
+ * What the orders use cases need from the outside, in their own terms. infrastructure/ implements these
+ * interfaces; index.ts hands the implementations to the use cases as `deps` (an `OrdersDeps`, or the part of
+ * it a use case names). Use cases import only domain/, this file and src/platform/ (docs/module-shape.md).
+ */
+export interface OrdersDeps {
+  /** The pool, or an open transaction (what is written then commits with it). */
+  db: Executor;
+  orders: OrderRepository;
+  catalog: CatalogRepository;
+  idempotencyKeys: IdempotencyKeyRepository;
+  outbox: Outbox;
+  logger: Logger;
+}
+
+/** An order as lists show it: everything but the history. */
+export type OrderSummary = Omit<Order, "history">;
+
+/** Where a page of a list starts: just after this (createdAt, id), in descending order. */
+export interface OrderPosition {
+  createdAt: Date;
+  id: string;
+}
+
+export interface OrderListQuery {
+  /** Only this customer's orders; every customer's when absent. */
+  customerId?: string;
+  status?: OrderStatus;
+  after?: OrderPosition;
+  limit: number;
+}
+
+/** A pending order that should have settled: its placement was sent, no answer came. */
+export interface UnsettledOrder {
+  id: string;
+  /** As the database prints it. */
+  createdAt: string;
+}
+
+/** Orders, their lines and their status history. */
+export interface OrderRepository {
+  /** The statements that store a new order with its lines and history, to run with its event (Outbox.insertWith). */
+  insertWrites(order: Order): Writes;
+  findById(db: Executor, id: string): Promise<Order | undefined>;
+  /** The orders of `ids` that exist, by id. */
+  findMany(db: Executor, ids: string[]): Promise<Map<string, Order>>;
+  /** A page of orders, newest first. */
+  list(db: Executor, query: OrderListQuery): Promise<OrderSummary[]>;
+  /** Saves a transition unless the order changed since `previous` was read; false when it had. */
+  saveTransition(tx: Executor, previous: Pick<Order, "id" | "status" | "version">, next: Order, change: StatusChange): Promise<boolean>;
+  /** Saves every transition, or none (false) when any order changed since it was read. */
+  saveTransitions(
+    tx: Executor,
+    writes: ReadonlyArray<{ previous: Pick<Order, "id" | "status" | "version">; next: Order; change: StatusChange }>,
+  ): Promise<boolean>;
+  /** Up to 100 orders pending for longer than `settleMs` whose order-placed event has left the outbox, oldest first. */
+  findUnsettled(db: Executor, settleMs: number): Promise<UnsettledOrder[]>;
+}
+
+/** The local copy of inventory's catalog that orders are priced from. */
+export interface CatalogRepository {
+  /** Records an entry unless the stored one is newer (product version, then `changedAt`); false when ignored. */
+  upsert(tx: Executor, entry: CatalogEntry & { version?: number }, changedAt: Date): Promise<boolean>;
+  findBySkus(db: Executor, skus: readonly string[]): Promise<Map<string, CatalogEntry>>;
+}
+
+/** One request's hold on a key: only the holder may complete or release it. */
+export interface IdempotencyClaim {
+  customerId: string;
+  key: string;
+  claimId: string;
+}
+
+/** The `Idempotency-Key`s of POST /orders. */
+export interface IdempotencyKeyRepository {
+  /** Forgets this customer's keys older than `retentionMs`. Returns how many were deleted. */
+  deleteExpired(db: Executor, customerId: string, retentionMs: number): Promise<number>;
+  /**
+   * Claims the key as in flight, committed at once (call it on the pool), or takes over a claim for the same
+   * request that has been in flight longer than `abandonedAfterMs`. False when the key is held or was used.
+   */
+  claim(db: Executor, claim: IdempotencyClaim & { requestHash: string; abandonedAfterMs: number }): Promise<boolean>;
+  find(db: Executor, customerId: string, key: string): Promise<ExistingKey | undefined>;
+  /**
+   * Stores the order the request placed and marks the key completed, in the order's transaction. False when
+   * the claim is no longer ours: the caller must then roll back, or the key would stand for two orders.
+   */
+  complete(tx: Executor, claim: IdempotencyClaim, placed: Order): Promise<boolean>;
+  /** Gives the key up after a request that changed nothing failed, so a retry can run it again. */
+  release(db: Executor, claim: IdempotencyClaim): Promise<void>;
+}
