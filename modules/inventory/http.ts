@@ -2,7 +2,8 @@ import { Elysia, status, t, type Static } from "elysia";
 import type { Database } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
-import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
+import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
+import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import type { Outbox } from "../../src/platform/messaging/outbox.ts";
@@ -46,15 +47,10 @@ const ProductView = t.Object(
 
 const ProductList = t.Object({
   items: t.Array(ProductView),
-  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last page" }),
+  nextCursor: NextCursor,
 });
 
-const DEFAULT_PAGE_SIZE = 20;
-
-const ListQuery = t.Object({
-  limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
-  cursor: t.Optional(t.String({ minLength: 1, maxLength: 200, description: "`nextCursor` of the previous page" })),
-});
+const ListQuery = t.Object(pageQuery());
 
 const SkuParams = t.Object({ sku: Sku });
 
@@ -95,7 +91,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
         "/products",
         async ({ query, principal }) => {
           const admin = isAdmin(principal);
-          const page = await listProducts(deps, { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor, includeRetired: admin });
+          const page = await listProducts(deps, { ...query, includeRetired: admin });
           const items = admin ? page.items.map(productDetail) : page.items.map(storefrontProduct);
           return { items, nextCursor: page.nextCursor };
         },

@@ -2,9 +2,9 @@ import { Elysia, t } from "elysia";
 import type { Executor } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
-import { QueryInteger } from "../../src/platform/http/integer-schemas.ts";
+import { pageQuery } from "../../src/platform/http/page-query.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
-import { listNotifications, NotificationPageSchema } from "./application/list-notifications.ts";
+import { listNotifications, NOTIFICATION_PAGE_SIZE, NotificationPageSchema } from "./application/list-notifications.ts";
 import type { NotificationRepository } from "./infrastructure/notification-repository.ts";
 
 export interface NotificationRoutesDependencies {
@@ -20,11 +20,10 @@ export function notificationRoutes(deps: NotificationRoutesDependencies) {
       .use(authPlugin(deps.authSecret))
       // Checked before the query is validated, so an anonymous caller learns nothing about the route's inputs.
       .derive(({ principal }) => ({ admin: requireAdmin(principal) }))
-      .get("/notifications", ({ query }) => listNotifications(deps.db, deps.repository, { ...query, limit: query.limit ?? 50 }), {
+      .get("/notifications", ({ query }) => listNotifications(deps.db, deps.repository, query), {
         query: t.Object({
           orderId: t.Optional(t.String({ format: "uuid", description: "only the e-mails of this order" })),
-          limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100, default: 50 })),
-          cursor: t.Optional(t.String({ format: "uuid", description: "nextCursor of the previous page" })),
+          ...pageQuery({ defaultLimit: NOTIFICATION_PAGE_SIZE }),
         }),
         response: { 200: NotificationPageSchema, 401: ProblemSchema, 403: ProblemSchema, 422: ProblemSchema },
         detail: {

@@ -3,15 +3,16 @@ import { Elysia, t, type Static } from "elysia";
 import type { Executor } from "../../src/platform/db.ts";
 import { authPlugin, requireAdmin, requireUser, type Principal } from "../../src/platform/http/auth.ts";
 import { bearerSecurity } from "../../src/platform/http/docs.ts";
-import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
+import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { UnprocessableError } from "../../src/platform/http/errors.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
+import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import type { Logger } from "../../src/platform/logger.ts";
 import type { Outbox } from "../../src/platform/messaging/outbox.ts";
 import { cancelOrder } from "./application/cancel-order.ts";
 import { getOrder } from "./application/get-order.ts";
-import { DEFAULT_PAGE_SIZE, listOrders, MAX_PAGE_SIZE } from "./application/list-orders.ts";
+import { listOrders } from "./application/list-orders.ts";
 import { placeOrder } from "./application/place-order.ts";
 import { placeOrderIdempotently } from "./application/place-order-idempotently.ts";
 import { shipOrder } from "./application/ship-order.ts";
@@ -100,15 +101,14 @@ const OrderBody = t.Object({
 // Lists leave the history out: it is one more query per page and rarely needed at a glance.
 const OrderPageBody = t.Object({
   items: t.Array(t.Object(OrderFields), { description: "orders without their history (GET /orders/:id has it)" }),
-  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last page" }),
+  nextCursor: NextCursor,
 });
 
 const OrderIdParams = t.Object({ id: t.String({ format: "uuid" }) });
 
 const ListQuery = t.Object({
   status: t.Optional(Status),
-  limit: t.Optional(QueryInteger({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
-  cursor: t.Optional(t.String({ minLength: 1, maxLength: 512, description: "the previous page's nextCursor" })),
+  ...pageQuery(),
 });
 
 const TAGS = ["orders"];
