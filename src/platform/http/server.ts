@@ -3,6 +3,7 @@ import type { Logger } from "../logger.ts";
 import { authPlugin } from "./auth.ts";
 import { docs } from "./docs.ts";
 import { healthRoutes, type ReadinessCheck } from "./health.ts";
+import { registerFormats } from "./formats.ts";
 import { parseJsonBody } from "./json-body.ts";
 import { refuseNulCharacters } from "./nul-characters.ts";
 import { errorToProblem } from "./problem.ts";
@@ -31,6 +32,7 @@ const startedAt = new WeakMap<Request, number>();
  */
 export function createHttpApp(options: HttpAppOptions) {
   const { logger } = options;
+  registerFormats();
   // The root's route table, read by the error handler to locate a bound broken by a decoded number.
   const table: { routes?: () => readonly RouteEntry[] } = {};
   const app = (
