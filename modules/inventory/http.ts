@@ -1,7 +1,6 @@
 import { Elysia, status, t, type Static } from "elysia";
 import type { Database } from "../../src/platform/db.ts";
-import { authPlugin, requireAdmin, type Principal } from "../../src/platform/http/auth.ts";
-import { bearerSecurity } from "../../src/platform/http/docs.ts";
+import { authPlugin, type Principal } from "../../src/platform/http/auth.ts";
 import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
@@ -135,7 +134,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
           return created ? status(201, productDetail(product)) : status(200, productDetail(product));
         },
         {
-          transform: adminOnly,
+          auth: "admin",
           params: SkuParams,
           body: ProductBody,
           response: { 200: ProductDetail, 201: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
@@ -145,7 +144,6 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
               "`name` and `priceCents` are always required. What the body leaves out is kept: an update without `active` " +
               `leaves the product active or retired as it was, and never changes its currency; a new product gets ${DEFAULT_CURRENCY}, ` +
               "active, and `stock` units (default 0). A `currency` other than the product's is 409 `INVENTORY.CURRENCY_CHANGE`.",
-            security: bearerSecurity,
           },
         },
       )
@@ -155,20 +153,14 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
           return productDetail(await adjustStock(deps, params.sku, body.delta, { correlationId }));
         },
         {
-          transform: adminOnly,
+          auth: "admin",
           params: SkuParams,
           body: StockBody,
           response: { 200: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
-          detail: { summary: "Adjust on-hand stock by a delta (admin); never below what is reserved", security: bearerSecurity },
+          detail: { summary: "Adjust on-hand stock by a delta (admin); never below what is reserved" },
         },
       )
   );
-}
-
-// In `transform`, which runs before validation: a caller who may not use the route learns nothing from it,
-// not even which fields it wants.
-function adminOnly({ principal }: { principal: Principal | null }): void {
-  requireAdmin(principal);
 }
 
 function isAdmin(principal: Principal | null): boolean {

@@ -1,8 +1,7 @@
 import type { TLiteral } from "@sinclair/typebox";
 import { Elysia, t, type Static } from "elysia";
 import type { Executor } from "../../src/platform/db.ts";
-import { authPlugin, requireAdmin, requireUser, type Principal } from "../../src/platform/http/auth.ts";
-import { bearerSecurity } from "../../src/platform/http/docs.ts";
+import { authPlugin, type Principal } from "../../src/platform/http/auth.ts";
 import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { UnprocessableError } from "../../src/platform/http/errors.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
@@ -118,10 +117,10 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
   return new Elysia({ name: "orders-routes" })
     .use(requestContext())
     .use(authPlugin(deps.authSecret))
+    .macro({ objectOrNoBody: { transform: objectOrNoBody } })
     .post(
       "/orders",
-      async ({ body, headers, principal, correlationId, set }) => {
-        const user = requireUser(principal);
+      async ({ body, headers, user, correlationId, set }) => {
         const input = { customer: { id: user.sub, email: user.email }, items: body.items, correlationId };
         const idempotencyKey = headers["idempotency-key"];
         const { replayed, response } =
@@ -135,12 +134,12 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
         return response.body as Static<typeof OrderBody>;
       },
       {
+        auth: "signed-in",
         headers: PlaceOrderHeaders,
         body: PlaceOrderBody,
         response: { 201: OrderBody, 401: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
         detail: {
           tags: TAGS,
-          security: bearerSecurity,
           summary: "Place an order",
           description:
             "Prices the items from the catalog and stores the order as `pending`; stock is reserved asynchronously " +
@@ -153,25 +152,26 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
     )
     .get(
       "/orders/:id",
-      async ({ params, principal }) => orderBody(await getOrder(deps, { orderId: params.id, viewer: viewerOf(requireUser(principal)) })),
+      async ({ params, user }) => orderBody(await getOrder(deps, { orderId: params.id, viewer: viewerOf(user) })),
       {
+        auth: "signed-in",
         params: OrderIdParams,
         response: { 200: OrderBody, 401: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },
-        detail: { tags: TAGS, security: bearerSecurity, summary: "Get an order (its owner or an admin; 404 for anyone else)" },
+        detail: { tags: TAGS, summary: "Get an order (its owner or an admin; 404 for anyone else)" },
       },
     )
     .get(
       "/orders",
-      async ({ query, principal }) => {
-        const page = await listOrders(deps, { viewer: viewerOf(requireUser(principal)), ...query });
+      async ({ query, user }) => {
+        const page = await listOrders(deps, { viewer: viewerOf(user), ...query });
         return { items: page.items.map(summaryBody), nextCursor: page.nextCursor };
       },
       {
+        auth: "signed-in",
         query: ListQuery,
         response: { 200: OrderPageBody, 401: ProblemSchema, 422: ProblemSchema },
         detail: {
           tags: TAGS,
-          security: bearerSecurity,
           summary: "List orders, newest first (a customer's own; every order for an admin)",
           description: "Keyset pagination: follow `nextCursor` until it is null. Items leave out the history.",
         },
@@ -179,18 +179,17 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
     )
     .post(
       "/orders/:id/cancel",
-      async ({ params, body, principal, correlationId }) => {
-        const viewer = viewerOf(requireUser(principal));
-        return orderBody(await cancelOrder(deps, { orderId: params.id, viewer, reason: body?.reason, correlationId }));
-      },
+      async ({ params, body, user, correlationId }) =>
+        orderBody(await cancelOrder(deps, { orderId: params.id, viewer: viewerOf(user), reason: body?.reason, correlationId })),
       {
-        transform: [signedIn, objectOrNoBody],
+        // Macros add their hooks in the order they are written here: the guard first, then the body check.
+        auth: "signed-in",
+        objectOrNoBody: true,
         params: OrderIdParams,
         body: CancelBody,
         response: { 200: OrderBody, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
         detail: {
           tags: TAGS,
-          security: bearerSecurity,
           summary: "Cancel an order (its owner or an admin; 404 for anyone else)",
           description:
             "From `pending` or `confirmed`; the reserved stock is released. Any other status: 409 `ORDERS.INVALID_TRANSITION` " +
@@ -201,15 +200,13 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
     )
     .post(
       "/orders/:id/ship",
-      async ({ params, principal, correlationId }) =>
-        orderBody(await shipOrder(deps, { orderId: params.id, adminId: requireAdmin(principal).sub, correlationId })),
+      async ({ params, user, correlationId }) => orderBody(await shipOrder(deps, { orderId: params.id, adminId: user.sub, correlationId })),
       {
-        transform: adminOnly,
+        auth: "admin",
         params: OrderIdParams,
         response: { 200: OrderBody, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
         detail: {
           tags: TAGS,
-          security: bearerSecurity,
           summary: "Ship a confirmed order (admin)",
           description: "From `confirmed` only; any other status: 409 `ORDERS.INVALID_TRANSITION` with the order's current `orderStatus`.",
         },
@@ -217,14 +214,9 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
     );
 }
 
-// In `transform`, which runs before validation: a caller who may not use the route learns nothing from
-// it, not even which fields it wants.
-function signedIn({ principal }: { principal: Principal | null }): void {
-  requireUser(principal);
-}
-
 // Elysia validates an optional body only when it is a non-empty object: `5`, `"x"`, `[1]` or a text/plain
-// body would skip validation and the cancel go through as if no body had been sent.
+// body would skip validation and the cancel go through as if no body had been sent. So it is checked before
+// validation (a `transform`), as a macro so that it comes after the `auth` guard's own transform.
 function objectOrNoBody({ body }: { body: unknown }): void {
   if (body === undefined) return;
   const prototype = body !== null && typeof body === "object" ? Object.getPrototypeOf(body) : undefined;
@@ -233,10 +225,6 @@ function objectOrNoBody({ body }: { body: unknown }): void {
       errors: [{ in: "body", field: "", message: "Expected object" }],
     });
   }
-}
-
-function adminOnly({ principal }: { principal: Principal | null }): void {
-  requireAdmin(principal);
 }
 
 function created(order: Order): StoredResponse {

@@ -1,8 +1,5 @@
 import { openapi } from "@elysiajs/openapi";
-
-/** Name of the security scheme; a route that needs a token says `detail: { security: bearerSecurity }`. */
-export const BEARER_SCHEME = "bearer";
-export const bearerSecurity = [{ [BEARER_SCHEME]: [] as string[] }];
+import { BEARER_SCHEME } from "./auth.ts";
 
 /**
  * OpenAPI UI at `/docs` and the document at `/docs/json`, generated from every route's schemas —
