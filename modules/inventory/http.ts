@@ -1,8 +1,8 @@
 import { Elysia, status, t, type Static } from "elysia";
 import { Currency } from "../../src/platform/formats.ts";
-import { authPlugin, requireAdmin, type Principal } from "../../src/platform/http/auth.ts";
-import { bearerSecurity } from "../../src/platform/http/docs.ts";
-import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
+import { authPlugin, type Principal } from "../../src/platform/http/auth.ts";
+import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
+import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import { adjustStock } from "./application/adjust-stock.ts";
@@ -45,15 +45,10 @@ const ProductView = t.Object(
 
 const ProductList = t.Object({
   items: t.Array(ProductView),
-  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last page" }),
+  nextCursor: NextCursor,
 });
 
-const DEFAULT_PAGE_SIZE = 20;
-
-const ListQuery = t.Object({
-  limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
-  cursor: t.Optional(t.String({ minLength: 1, maxLength: 200, description: "`nextCursor` of the previous page" })),
-});
+const ListQuery = t.Object(pageQuery());
 
 const SkuParams = t.Object({ sku: Sku });
 
@@ -90,7 +85,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
         "/products",
         async ({ query, principal }) => {
           const admin = isAdmin(principal);
-          const page = await listProducts(deps, { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor, includeRetired: admin });
+          const page = await listProducts(deps, { ...query, includeRetired: admin });
           const items = admin ? page.items.map(productDetail) : page.items.map(storefrontProduct);
           return { items, nextCursor: page.nextCursor };
         },
@@ -134,7 +129,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
           return created ? status(201, productDetail(product)) : status(200, productDetail(product));
         },
         {
-          transform: adminOnly,
+          auth: "admin",
           params: SkuParams,
           body: ProductBody,
           response: { 200: ProductDetail, 201: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
@@ -144,7 +139,6 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
               "`name` and `priceCents` are always required. What the body leaves out is kept: an update without `active` " +
               `leaves the product active or retired as it was, and never changes its currency; a new product gets ${DEFAULT_CURRENCY}, ` +
               "active, and `stock` units (default 0). A `currency` other than the product's is 409 `INVENTORY.CURRENCY_CHANGE`.",
-            security: bearerSecurity,
           },
         },
       )
@@ -154,20 +148,14 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
           return productDetail(await adjustStock(deps, params.sku, body.delta, { correlationId }));
         },
         {
-          transform: adminOnly,
+          auth: "admin",
           params: SkuParams,
           body: StockBody,
           response: { 200: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
-          detail: { summary: "Adjust on-hand stock by a delta (admin); never below what is reserved", security: bearerSecurity },
+          detail: { summary: "Adjust on-hand stock by a delta (admin); never below what is reserved" },
         },
       )
   );
-}
-
-// In `transform`, which runs before validation: a caller who may not use the route learns nothing from it,
-// not even which fields it wants.
-function adminOnly({ principal }: { principal: Principal | null }): void {
-  requireAdmin(principal);
 }
 
 function isAdmin(principal: Principal | null): boolean {

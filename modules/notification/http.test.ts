@@ -113,6 +113,21 @@ describe("GET /notifications", () => {
     expect(second.nextCursor).toBeNull();
   });
 
+  test("when a cursor was not handed out by this list (a bare e-mail id, garbage, a forged id), then 422 naming /cursor", async () => {
+    const mine = order();
+    await record(mine, "order-confirmed");
+    const [email] = (await page(`/notifications?orderId=${mine.orderId}`)).items;
+    const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    for (const cursor of [email!.id, "garbage!", forged({ id: "1; drop table" }), forged({ id: 7 }), forged(email!.id)]) {
+      const res = await get(`/notifications?cursor=${encodeURIComponent(cursor)}`, adminToken);
+      expect({ cursor, status: res.status, body: await res.json() }).toMatchObject({
+        cursor,
+        status: 422,
+        body: { code: "NOTIFICATION.INVALID_CURSOR", errors: [{ in: "query", field: "/cursor" }] },
+      });
+    }
+  });
+
   test("when the query is invalid, then 422 naming the field", async () => {
     const res = await get("/notifications?orderId=not-a-uuid", adminToken);
     expect(res.status).toBe(422);

@@ -1,9 +1,9 @@
 import { Elysia, t, type Static } from "elysia";
-import { authPlugin, requireAdmin } from "../../src/platform/http/auth.ts";
-import { bearerSecurity } from "../../src/platform/http/docs.ts";
-import { QueryInteger } from "../../src/platform/http/integer-schemas.ts";
+import { authPlugin } from "../../src/platform/http/auth.ts";
+import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
-import { listNotifications } from "./application/list-notifications.ts";
+import { requestContext } from "../../src/platform/http/request-context.ts";
+import { listNotifications, NOTIFICATION_PAGE_SIZE } from "./application/list-notifications.ts";
 import type { Notification } from "./domain/notification.ts";
 import type { NotificationDeps } from "./ports.ts";
 
@@ -27,7 +27,7 @@ const NotificationViewSchema = t.Object({
 
 const NotificationPageSchema = t.Object({
   items: t.Array(NotificationViewSchema),
-  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as ?cursor= for the next page; null on the last page" }),
+  nextCursor: NextCursor,
 });
 
 /** A page of GET /notifications as clients receive it. */
@@ -37,27 +37,22 @@ export type NotificationPageBody = Static<typeof NotificationPageSchema>;
 export function notificationRoutes(deps: NotificationRoutesDeps) {
   return (
     new Elysia({ name: "notification-routes" })
+      .use(requestContext())
       .use(authPlugin(deps.authSecret))
-      // Checked before the query is validated, so an anonymous caller learns nothing about the route's inputs.
-      .derive(({ principal }) => ({ admin: requireAdmin(principal) }))
       .get(
         "/notifications",
         async ({ query }) => {
-          const page = await listNotifications(deps, { ...query, limit: query.limit ?? 50 });
+          const page = await listNotifications(deps, query);
           return { items: page.items.map(notificationView), nextCursor: page.nextCursor };
         },
         {
+          auth: "admin",
           query: t.Object({
             orderId: t.Optional(t.String({ format: "uuid", description: "only the e-mails of this order" })),
-            limit: t.Optional(QueryInteger({ minimum: 1, maximum: 100, default: 50 })),
-            cursor: t.Optional(t.String({ format: "uuid", description: "nextCursor of the previous page" })),
+            ...pageQuery({ defaultLimit: NOTIFICATION_PAGE_SIZE }),
           }),
           response: { 200: NotificationPageSchema, 401: ProblemSchema, 403: ProblemSchema, 422: ProblemSchema },
-          detail: {
-            tags: ["notifications"],
-            summary: "E-mails sent, pending or failed (admin), newest first",
-            security: bearerSecurity,
-          },
+          detail: { tags: ["notifications"], summary: "E-mails sent, pending or failed (admin), newest first" },
         },
       )
   );

@@ -308,6 +308,20 @@ describe("GET /orders", () => {
     expect(page.nextCursor).not.toBeNull();
   });
 
+  test("when nobody signs in, then every orders route answers 401 before it looks at the input", async () => {
+    const missing = Bun.randomUUIDv7();
+    for (const [method, path, body] of [
+      ["POST", "/orders", { items: [] }],
+      ["GET", "/orders/not-a-uuid", undefined],
+      ["GET", "/orders?limit=0&cursor=garbage!", undefined],
+      ["POST", `/orders/${missing}/cancel`, 5],
+      ["POST", "/orders/not-a-uuid/ship", undefined],
+    ] as const) {
+      const res = await request(method, path, { body });
+      expect({ method, path, status: res.status, code: (await json(res)).code }).toEqual({ method, path, status: 401, code: "AUTH.REQUIRED" });
+    }
+  });
+
   test("when the query is bad, then 422", async () => {
     const alice = await caller();
     for (const query of ["limit=0", "limit=101", "limit=ten", "status=paid", "cursor=garbage!", `cursor=${Buffer.from("{}").toString("base64url")}`]) {

@@ -1,14 +1,14 @@
 import type { TLiteral } from "@sinclair/typebox";
 import { Elysia, t, type Static } from "elysia";
-import { authPlugin, requireAdmin, requireUser, type Principal } from "../../src/platform/http/auth.ts";
-import { bearerSecurity } from "../../src/platform/http/docs.ts";
-import { JsonInteger, QueryInteger } from "../../src/platform/http/integer-schemas.ts";
+import { authPlugin, type Principal } from "../../src/platform/http/auth.ts";
+import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { InvalidError } from "../../src/platform/errors.ts";
 import { ProblemSchema } from "../../src/platform/http/problem.ts";
+import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import { cancelOrder } from "./application/cancel-order.ts";
 import { getOrder } from "./application/get-order.ts";
-import { DEFAULT_PAGE_SIZE, listOrders, MAX_PAGE_SIZE } from "./application/list-orders.ts";
+import { listOrders } from "./application/list-orders.ts";
 import { placeOrder } from "./application/place-order.ts";
 import { placeOrderIdempotently } from "./application/place-order-idempotently.ts";
 import { shipOrder } from "./application/ship-order.ts";
@@ -89,15 +89,14 @@ const OrderBody = t.Object({
 // Lists leave the history out: it is one more query per page and rarely needed at a glance.
 const OrderPageBody = t.Object({
   items: t.Array(t.Object(OrderFields), { description: "orders without their history (GET /orders/:id has it)" }),
-  nextCursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last page" }),
+  nextCursor: NextCursor,
 });
 
 const OrderIdParams = t.Object({ id: t.String({ format: "uuid" }) });
 
 const ListQuery = t.Object({
   status: t.Optional(Status),
-  limit: t.Optional(QueryInteger({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
-  cursor: t.Optional(t.String({ minLength: 1, maxLength: 512, description: "the previous page's nextCursor" })),
+  ...pageQuery(),
 });
 
 const TAGS = ["orders"];
@@ -107,10 +106,10 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
   return new Elysia({ name: "orders-routes" })
     .use(requestContext())
     .use(authPlugin(deps.authSecret))
+    .macro({ objectOrNoBody: { transform: objectOrNoBody } })
     .post(
       "/orders",
-      async ({ body, headers, principal, correlationId, set }) => {
-        const user = requireUser(principal);
+      async ({ body, headers, user, correlationId, set }) => {
         const input = { customer: { id: user.sub, email: user.email }, items: body.items, correlationId };
         const idempotencyKey = headers["idempotency-key"];
         const { order, replayed } =
@@ -124,12 +123,12 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
         return orderBody(order);
       },
       {
+        auth: "signed-in",
         headers: PlaceOrderHeaders,
         body: PlaceOrderBody,
         response: { 201: OrderBody, 401: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
         detail: {
           tags: TAGS,
-          security: bearerSecurity,
           summary: "Place an order",
           description:
             "Prices the items from the catalog and stores the order as `pending`; stock is reserved asynchronously " +
@@ -142,25 +141,26 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
     )
     .get(
       "/orders/:id",
-      async ({ params, principal }) => orderBody(await getOrder(deps, { orderId: params.id, viewer: viewerOf(requireUser(principal)) })),
+      async ({ params, user }) => orderBody(await getOrder(deps, { orderId: params.id, viewer: viewerOf(user) })),
       {
+        auth: "signed-in",
         params: OrderIdParams,
         response: { 200: OrderBody, 401: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },
-        detail: { tags: TAGS, security: bearerSecurity, summary: "Get an order (its owner or an admin; 404 for anyone else)" },
+        detail: { tags: TAGS, summary: "Get an order (its owner or an admin; 404 for anyone else)" },
       },
     )
     .get(
       "/orders",
-      async ({ query, principal }) => {
-        const page = await listOrders(deps, { viewer: viewerOf(requireUser(principal)), ...query });
+      async ({ query, user }) => {
+        const page = await listOrders(deps, { viewer: viewerOf(user), ...query });
         return { items: page.items.map(summaryBody), nextCursor: page.nextCursor };
       },
       {
+        auth: "signed-in",
         query: ListQuery,
         response: { 200: OrderPageBody, 401: ProblemSchema, 422: ProblemSchema },
         detail: {
           tags: TAGS,
-          security: bearerSecurity,
           summary: "List orders, newest first (a customer's own; every order for an admin)",
           description: "Keyset pagination: follow `nextCursor` until it is null. Items leave out the history.",
         },
@@ -168,18 +168,17 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
     )
     .post(
       "/orders/:id/cancel",
-      async ({ params, body, principal, correlationId }) => {
-        const viewer = viewerOf(requireUser(principal));
-        return orderBody(await cancelOrder(deps, { orderId: params.id, viewer, reason: body?.reason, correlationId }));
-      },
+      async ({ params, body, user, correlationId }) =>
+        orderBody(await cancelOrder(deps, { orderId: params.id, viewer: viewerOf(user), reason: body?.reason, correlationId })),
       {
-        transform: [signedIn, objectOrNoBody],
+        // Macros add their hooks in the order they are written here: the guard first, then the body check.
+        auth: "signed-in",
+        objectOrNoBody: true,
         params: OrderIdParams,
         body: CancelBody,
         response: { 200: OrderBody, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
         detail: {
           tags: TAGS,
-          security: bearerSecurity,
           summary: "Cancel an order (its owner or an admin; 404 for anyone else)",
           description:
             "From `pending` or `confirmed`; the reserved stock is released. Any other status: 409 `ORDERS.INVALID_TRANSITION` " +
@@ -190,15 +189,13 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
     )
     .post(
       "/orders/:id/ship",
-      async ({ params, principal, correlationId }) =>
-        orderBody(await shipOrder(deps, { orderId: params.id, adminId: requireAdmin(principal).sub, correlationId })),
+      async ({ params, user, correlationId }) => orderBody(await shipOrder(deps, { orderId: params.id, adminId: user.sub, correlationId })),
       {
-        transform: adminOnly,
+        auth: "admin",
         params: OrderIdParams,
         response: { 200: OrderBody, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
         detail: {
           tags: TAGS,
-          security: bearerSecurity,
           summary: "Ship a confirmed order (admin)",
           description: "From `confirmed` only; any other status: 409 `ORDERS.INVALID_TRANSITION` with the order's current `orderStatus`.",
         },
@@ -206,14 +203,9 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
     );
 }
 
-// In `transform`, which runs before validation: a caller who may not use the route learns nothing from
-// it, not even which fields it wants.
-function signedIn({ principal }: { principal: Principal | null }): void {
-  requireUser(principal);
-}
-
 // Elysia validates an optional body only when it is a non-empty object: `5`, `"x"`, `[1]` or a text/plain
-// body would skip validation and the cancel go through as if no body had been sent.
+// body would skip validation and the cancel go through as if no body had been sent. So it is checked before
+// validation (a `transform`), as a macro so that it comes after the `auth` guard's own transform.
 function objectOrNoBody({ body }: { body: unknown }): void {
   if (body === undefined) return;
   const prototype = body !== null && typeof body === "object" ? Object.getPrototypeOf(body) : undefined;
@@ -222,10 +214,6 @@ function objectOrNoBody({ body }: { body: unknown }): void {
       errors: [{ in: "body", field: "", message: "Expected object" }],
     });
   }
-}
-
-function adminOnly({ principal }: { principal: Principal | null }): void {
-  requireAdmin(principal);
 }
 
 function viewerOf(principal: Principal): Viewer {

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import { SignJWT } from "jose";
 import pino from "pino";
-import { authPlugin, requireAdmin, requireUser, signToken, verifyToken, type Principal } from "./auth.ts";
+import { authPlugin, signToken, verifyToken, type Principal } from "./auth.ts";
+import { requestContext } from "./request-context.ts";
 import { createHttpApp } from "./server.ts";
 import { eventually } from "../../test-support/eventually.ts";
 
@@ -13,12 +14,14 @@ const SECRET = "test-secret-of-at-least-32-characters!";
 const alice: Principal = { sub: `alice-${crypto.randomUUID()}`, email: "alice@example.com", role: "customer" };
 const admin: Principal = { sub: `admin-${crypto.randomUUID()}`, email: "admin@example.com", role: "admin" };
 
-// A module router, built the way modules build theirs: its own instance that uses the plugin.
+// A module router, built the way modules build theirs: its own instance that uses the plugins and the guard.
 const moduleRoutes = new Elysia({ prefix: "/things" })
+  .use(requestContext())
   .use(authPlugin(SECRET))
   .get("/public", ({ principal }) => ({ principal }))
-  .get("/mine", ({ principal }) => requireUser(principal))
-  .get("/admin", ({ principal }) => requireAdmin(principal));
+  .get("/mine", ({ user }) => user, { auth: "signed-in" })
+  .get("/admin", ({ user }) => user, { auth: "admin" })
+  .get("/admin/search", ({ query }) => query, { auth: "admin", query: t.Object({ q: t.String({ minLength: 3 }) }) });
 
 const app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: SECRET, readiness: {} }).use(moduleRoutes);
 
@@ -54,6 +57,30 @@ describe("authPlugin", () => {
     const res = await get("/things/admin", `Bearer ${await signToken(SECRET, alice)}`);
     expect(res.status).toBe(403);
     expect(await json(res)).toMatchObject({ status: 403, code: "AUTH.ADMIN_ONLY" });
+  });
+
+  test("when a customer or nobody calls an admin route with an invalid query, then 403 or 401: the guard answers before validation", async () => {
+    const customer = await get("/things/admin/search?q=x", `Bearer ${await signToken(SECRET, alice)}`);
+    expect(customer.status).toBe(403);
+    expect(await json(customer)).toMatchObject({ code: "AUTH.ADMIN_ONLY" });
+    const anonymous = await get("/things/admin/search?q=x");
+    expect(anonymous.status).toBe(401);
+    expect(await json(anonymous)).toMatchObject({ code: "AUTH.REQUIRED" });
+    expect((await get("/things/admin/search?q=x", `Bearer ${await signToken(SECRET, admin)}`)).status).toBe(422);
+  });
+
+  test("when routes are guarded, then /docs/json documents the bearer token on them and not on the public one", async () => {
+    const doc = await json(await get("/docs/json"));
+    expect(doc.paths["/things/mine"].get.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths["/things/admin"].get.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths["/things/public"].get.security).toBeUndefined();
+  });
+
+  test("when root and module router both apply the plugins, then a route derives the principal and the ids once per request", () => {
+    // Elysia merges a named plugin's hooks into a route once (by name and seed); an unnamed plugin would run twice.
+    const route = app.routes.find((r) => r.method === "GET" && r.path === "/things/public");
+    const transforms = (route?.hooks.transform ?? []) as Array<{ subType?: string }>;
+    expect(transforms.filter((hook) => hook.subType === "derive")).toHaveLength(2);
   });
 
   test("when an admin calls an admin route, then 200", async () => {

@@ -16,6 +16,10 @@ export type Role = Static<typeof ClaimsSchema>["role"];
 /** Who is calling, as proven by a valid bearer token. */
 export type Principal = { sub: string; email: string; role: Role };
 
+/** Name of the OpenAPI security scheme (declared by docs.ts); routes guarded by `auth` are documented with it. */
+export const BEARER_SCHEME = "bearer";
+export const bearerSecurity = [{ [BEARER_SCHEME]: [] as string[] }];
+
 // Pinned: never let the token's own header choose the algorithm (`alg: none`, RS/HS confusion).
 const ALGORITHMS = ["HS256"];
 
@@ -71,19 +75,8 @@ async function verifyTokenNow(secret: string, token: string): Promise<Principal 
   return { sub: payload.sub, email: payload.email, role: payload.role, exp: payload.exp };
 }
 
-// One verification per request however many routers apply the plugin (root and module).
-const verifiedByRequest = new WeakMap<Request, { secret: string; principal: Promise<Principal | null> }>();
-
 /** The caller of this request: null without an Authorization header; rejects when the header or token is bad. */
-export function principalOf(secret: string, request: Request): Promise<Principal | null> {
-  const known = verifiedByRequest.get(request);
-  if (known?.secret === secret) return known.principal;
-  const principal = readPrincipal(secret, request.headers.get("authorization"));
-  verifiedByRequest.set(request, { secret, principal });
-  return principal;
-}
-
-async function readPrincipal(secret: string, header: string | null): Promise<Principal | null> {
+export async function principalOf(secret: string, header: string | null): Promise<Principal | null> {
   if (header === null) return null;
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!match?.[1]) {
@@ -92,15 +85,40 @@ async function readPrincipal(secret: string, header: string | null): Promise<Pri
   return verifyToken(secret, match[1]);
 }
 
+/** Who may call a route: any caller with a valid token (`"signed-in"`), or administrators only (`"admin"`). */
+export type Audience = "signed-in" | "admin";
+
 /**
- * Derives `principal: Principal | null` for the routes of the instance that `.use()`s it
- * (scoped: it reaches that router's routes, and no further up).
+ * Derives `principal: Principal | null` for the routes of the instance that `.use()`s it (scoped: that router's
+ * routes, and no further up), and gives them the `auth` guard: `{ auth: "signed-in" }` or `{ auth: "admin" }`.
+ *
+ * Named and seeded with the secret: the root app and every module router apply it, and Elysia keeps one copy
+ * of its hooks per route (hooks of a named plugin carry a checksum of name + seed, and a route merged into the
+ * root drops the hooks whose checksum the root already has), so a token is verified once per request. A copy with
+ * another secret has another seed and is applied as well.
  */
 export function authPlugin(secret: string) {
-  // Unnamed on purpose: a name would make Elysia drop a second copy with another secret.
-  return new Elysia().derive({ as: "scoped" }, async ({ request }) => ({
-    principal: await principalOf(secret, request),
-  }));
+  return new Elysia({ name: "platform.auth", seed: secret })
+    .derive({ as: "scoped" }, async ({ request }) => ({
+      principal: await principalOf(secret, request.headers.get("authorization")),
+    }))
+    .macro({
+      /**
+       * Refuses the caller before validation (in `transform`: someone who may not use the route learns nothing
+       * from it, not even which fields it wants): 401 without a token, 403 for a customer on an admin route.
+       * Documents the route as needing a bearer token.
+       */
+      auth: (audience: Audience) => ({
+        transform({ principal }) {
+          // Typed optional here (a macro may be used where the derive is not); the plugin always derives it first.
+          if (audience === "admin") requireAdmin(principal ?? null);
+          else requireUser(principal ?? null);
+        },
+        // The handler's non-null caller; the check above already refused everyone else.
+        resolve: ({ principal }) => ({ user: requireUser(principal ?? null) }),
+        detail: { security: bearerSecurity },
+      }),
+    });
 }
 
 /** The principal, or UnauthenticatedError `AUTH.REQUIRED` (answered 401 with `WWW-Authenticate: Bearer`). */

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { Elysia, t } from "elysia";
 import pino from "pino";
-import { bearerSecurity } from "./docs.ts";
+import { bearerSecurity } from "./auth.ts";
 import { createHttpApp } from "./server.ts";
 
 // Response.json() is typed unknown; these tests inspect free-form problem documents.

@@ -1,17 +1,5 @@
 import { openapi } from "@elysiajs/openapi";
-import { FormatRegistry } from "@sinclair/typebox";
-import { isUuid } from "../formats.ts";
-
-// Loading @elysiajs/openapi (it bundles @sinclair/typemap) replaces TypeBox's global "uuid" format with
-// `(value) => z.string().uuid().safeParse(value).success`, which builds two fresh zod schemas on every
-// check: ~23 µs per uuid (and garbage), paid on every `format: "uuid"` param and every uuid in a validated response.
-// Same check, built once: the shop's one UUID pattern (the one zod uses) on a string — TypeBox calls a format
-// only with strings.
-FormatRegistry.Set("uuid", isUuid);
-
-/** Name of the security scheme; a route that needs a token says `detail: { security: bearerSecurity }`. */
-export const BEARER_SCHEME = "bearer";
-export const bearerSecurity = [{ [BEARER_SCHEME]: [] as string[] }];
+import { BEARER_SCHEME } from "./auth.ts";
 
 /**
  * OpenAPI UI at `/docs` and the document at `/docs/json`, generated from every route's schemas —

@@ -1,6 +1,7 @@
-import { FormatRegistry, Type, type IntegerOptions, type TInteger } from "@sinclair/typebox";
+import { Type, type IntegerOptions, type TInteger } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValidationError } from "elysia";
+import { DECIMAL_INTEGER_FORMAT } from "./formats.ts";
 
 // Elysia's `t.Integer` is not an integer: it is a union of a number and a string of format "integer", decoded
 // with unary plus, and that format is `Number.isInteger(+value)`. So a JSON body's `"quantity": "2"` counted as 2,
@@ -15,17 +16,12 @@ export function JsonInteger(options: IntegerOptions = {}): TInteger {
   return Type.Integer(options);
 }
 
-/** Decimal digits as a client writes an integer in a URL: no sign but "-", no exponent, point, blank or radix prefix. */
-const DECIMAL_INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
-export const DECIMAL_INTEGER_FORMAT = "decimal-integer";
-FormatRegistry.Set(DECIMAL_INTEGER_FORMAT, (value) => DECIMAL_INTEGER.test(value));
-
 /**
  * An integer query parameter. On the wire it is text, so it is the text of a decimal integer ("10"; not
  * "1e2", "10.5", " 10", "", "0x10" or "010"), decoded to a number and then held to `options`' bounds. A bound
  * broken by the decoded number is a ValidationError of type "property", which the error handler locates
  * (`locateDecodeFailure`) so that the 422 still names the parameter. Documented like Elysia's own: a string
- * of this format or an integer with these bounds.
+ * of this format or an integer with these bounds. The format is registered by `registerFormats()` (createHttpApp).
  */
 export function QueryInteger(options: IntegerOptions = {}): TInteger {
   const bounds = TypeCompiler.Compile(Type.Integer(options));

@@ -19,33 +19,27 @@ export function acceptId(value: string | null | undefined): string | undefined {
   return value != null && SANE_ID.test(value) ? value : undefined;
 }
 
-// Keyed by the Request so every hook (onRequest, derive, onError, logging) of one request sees the
-// same ids, even for a 404 that never reaches a derive, and even when several routers apply the plugin.
-const idsByRequest = new WeakMap<Request, RequestIds>();
-
-/** The ids of this request, taken from its headers or generated (UUIDv7) once and remembered. */
-export function requestIds(request: Request): RequestIds {
-  let ids = idsByRequest.get(request);
-  if (!ids) {
-    const requestId = acceptId(request.headers.get(REQUEST_ID_HEADER)) ?? Bun.randomUUIDv7();
-    const correlationId = acceptId(request.headers.get(CORRELATION_ID_HEADER)) ?? requestId;
-    ids = { requestId, correlationId };
-    idsByRequest.set(request, ids);
-  }
-  return ids;
+/** The ids of this request, as `requestContext` put them on the response headers when the request arrived. */
+export function requestIdsOf(set: { headers: Record<string, unknown> }): RequestIds {
+  return { requestId: String(set.headers[REQUEST_ID_HEADER]), correlationId: String(set.headers[CORRELATION_ID_HEADER]) };
 }
 
 /**
- * Echoes `X-Request-Id` and `X-Correlation-Id` on every response and derives `requestId` and
- * `correlationId` into the context. Used by the root app; a module router `.use()`s it too so its
- * handlers are typed with both ids (the name makes Elysia apply it once).
+ * Takes `X-Request-Id` and `X-Correlation-Id` from the request (or generates a UUIDv7 request id, which is
+ * then the correlation id too), puts them on the response headers as soon as the request arrives, and derives
+ * `requestId` and `correlationId` into the context of the routes of the instance that `.use()`s it. The headers
+ * are where every later hook of the request reads them (`requestIdsOf`): the error handler, also for a 404 that
+ * matched no route, and the access log.
+ *
+ * Named: the root app and each module router apply it (a module so that its handlers are typed with both
+ * ids), and Elysia keeps one copy of its hooks per request.
  */
 export function requestContext() {
   return new Elysia({ name: "platform.request-context" })
     .onRequest(({ request, set }) => {
-      const ids = requestIds(request);
-      set.headers[REQUEST_ID_HEADER] = ids.requestId;
-      set.headers[CORRELATION_ID_HEADER] = ids.correlationId;
+      const requestId = acceptId(request.headers.get(REQUEST_ID_HEADER)) ?? Bun.randomUUIDv7();
+      set.headers[REQUEST_ID_HEADER] = requestId;
+      set.headers[CORRELATION_ID_HEADER] = acceptId(request.headers.get(CORRELATION_ID_HEADER)) ?? requestId;
     })
-    .derive({ as: "scoped" }, ({ request }) => requestIds(request));
+    .derive({ as: "scoped" }, ({ set }) => requestIdsOf(set));
 }

@@ -2,11 +2,12 @@ import { Elysia, ValidationError, type AnyElysia } from "elysia";
 import type { Logger } from "../logger.ts";
 import { authPlugin } from "./auth.ts";
 import { docs } from "./docs.ts";
+import { registerFormats } from "./formats.ts";
 import { healthRoutes, type ReadinessCheck } from "./health.ts";
 import { parseJsonBody } from "./json-body.ts";
 import { refuseNulCharacters } from "./nul-characters.ts";
 import { errorToProblem } from "./problem.ts";
-import { requestContext, requestIds } from "./request-context.ts";
+import { requestContext, requestIdsOf } from "./request-context.ts";
 import { locateDecodeFailure, type ValidatedParts } from "./validation-errors.ts";
 
 /** Largest request body accepted, in bytes. */
@@ -31,6 +32,7 @@ const startedAt = new WeakMap<Request, number>();
  */
 export function createHttpApp(options: HttpAppOptions) {
   const { logger } = options;
+  registerFormats();
   // The root's route table, read by the error handler to locate a bound broken by a decoded number.
   const table: { routes?: () => readonly RouteEntry[] } = {};
   const app = (
@@ -52,7 +54,7 @@ export function createHttpApp(options: HttpAppOptions) {
       // for requests that match no route at all.
       .onError((context) => {
         const { error, request, set } = context;
-        const { requestId } = requestIds(request);
+        const { requestId } = requestIdsOf(set);
         const path = new URL(request.url).pathname;
         const decodeFailure =
           error instanceof ValidationError && error.type === "property" ? locateDecodeFailure(validatedParts(table.routes?.() ?? [], context)) : undefined;
@@ -68,7 +70,7 @@ export function createHttpApp(options: HttpAppOptions) {
         const status = response instanceof Response ? response.status : Number(set.status ?? 200);
         const started = startedAt.get(request);
         const entry = {
-          requestId: requestIds(request).requestId,
+          requestId: requestIdsOf(set).requestId,
           method: request.method,
           path: new URL(request.url).pathname,
           status,
