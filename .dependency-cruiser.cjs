@@ -117,7 +117,7 @@ module.exports = {
         "Use cases (application/) see their own module only as domain/, ports.ts, contract.ts and other use cases: " +
         "the outside (database, mail) through the interfaces in ports.ts, which infrastructure/ implements and " +
         "index.ts wires. Type-only imports count too: a drizzle row type is as much a dependency as a repository. " +
-        "See docs/module-shape.md.",
+        "See docs/architecture.md.",
       from: { path: "^modules/([^/]+)/application/", pathNot: TESTS },
       to: { path: "^modules/$1/", pathNot: ["^modules/$1/(application|domain)/", "^modules/$1/(ports|contract)\\.ts$"] },
     },

@@ -8,7 +8,7 @@ import type { SkuAvailability } from "./domain/shortages.ts";
 /**
  * What the inventory use cases need from the outside, in their own terms. infrastructure/ implements these
  * interfaces; index.ts hands the implementations to the use cases as `deps` (an `InventoryDeps`, or the part of
- * it a use case names). Use cases import only domain/, this file and src/platform/ (docs/module-shape.md).
+ * it a use case names). Use cases import only domain/, this file and src/platform/ (docs/architecture.md).
  */
 export interface InventoryDeps {
   db: Database;

@@ -6,7 +6,7 @@ import type { NewNotification, Notification, RetriedNotification } from "./domai
 /**
  * What the notification use cases need from the outside, in their own terms. infrastructure/ implements these
  * interfaces; index.ts hands the implementations to the use cases as `deps` (a `NotificationDeps`, or the part of
- * it a use case names). Use cases import only domain/, this file and src/platform/ (docs/module-shape.md).
+ * it a use case names). Use cases import only domain/, this file and src/platform/ (docs/architecture.md).
  */
 export interface NotificationDeps {
   db: Database;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { checkData } from "../../src/platform/messaging/envelope.ts";
 import { StockRejected, StockReserved } from "../inventory/contract.ts";
-import { changeOrderStatus } from "./application/change-order-status.ts";
+import { applyStatusChange } from "./application/apply-status-change.ts";
 import { OrderCancelled, OrderShipped } from "./contract.ts";
 import { orderRepository } from "./infrastructure/order-repository.ts";
 import {
@@ -33,7 +33,7 @@ async function orderIn(status: "pending" | "confirmed" | "rejected" | "cancelled
   if (status === "rejected") await deliver(h, StockRejected, { orderId: order.id, shortages: [{ sku, requested: 2, available: 0 }] });
   if (status === "confirmed" || status === "shipped") await deliver(h, StockReserved, { orderId: order.id, items: [{ sku, quantity: 2 }] });
   if (status === "cancelled" || status === "shipped") {
-    await h.database.db.transaction((tx) => changeOrderStatus({ orders: orderRepository }, tx, { orderId: order.id, to: status }));
+    await h.database.db.transaction((tx) => applyStatusChange({ orders: orderRepository }, tx, { orderId: order.id, to: status }));
   }
   return order;
 }

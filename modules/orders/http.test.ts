@@ -5,7 +5,7 @@ import { signToken, type Principal } from "../../src/platform/http/auth.ts";
 import { createHttpApp } from "../../src/platform/http/server.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../../src/test-support/database.ts";
-import { changeOrderStatus } from "./application/change-order-status.ts";
+import { applyStatusChange } from "./application/apply-status-change.ts";
 import { OrderPlaced } from "./contract.ts";
 import { ordersModule } from "./index.ts";
 import { MAX_LINE_QUANTITY, MAX_ORDER_LINES } from "./domain/order-limits.ts";
@@ -225,7 +225,7 @@ describe("GET /orders/:id", () => {
     const alice = await caller();
     const order = await place(alice, [{ sku: await product(100), quantity: 1 }]);
     await database.db.transaction((tx) =>
-      changeOrderStatus({ orders: orderRepository }, tx, { orderId: order.id, to: "rejected", reason: "insufficient stock: X" }),
+      applyStatusChange({ orders: orderRepository }, tx, { orderId: order.id, to: "rejected", reason: "insufficient stock: X" }),
     );
     const body = await json(await request("GET", `/orders/${order.id}`, { as: alice }));
     expect(body).toMatchObject({ status: "rejected", statusReason: "insufficient stock: X", version: 2 });
@@ -263,7 +263,7 @@ describe("GET /orders", () => {
     const daves = [await place(dave, [{ sku, quantity: 1 }])];
     // Confirm five of Carol's orders so a status filter has something to page through.
     for (const order of carols.slice(0, 5)) {
-      await database.db.transaction((tx) => changeOrderStatus({ orders: orderRepository }, tx, { orderId: order.id, to: "confirmed" }));
+      await database.db.transaction((tx) => applyStatusChange({ orders: orderRepository }, tx, { orderId: order.id, to: "confirmed" }));
     }
 
     const pages = await allPages(carol, "limit=3");

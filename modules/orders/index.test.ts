@@ -10,7 +10,7 @@ import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import type { ShopModule } from "../../src/platform/module.ts";
 import { createTestDatabase, type TestDatabase } from "../../src/test-support/database.ts";
 import { ProductUpserted, StockRejected, StockReserved } from "../inventory/contract.ts";
-import { changeOrderStatus } from "./application/change-order-status.ts";
+import { applyStatusChange } from "./application/apply-status-change.ts";
 import { placeOrder } from "./application/place-order.ts";
 import { OrderConfirmed, OrderRejected } from "./contract.ts";
 import { ordersModule } from "./index.ts";
@@ -123,7 +123,7 @@ describe("inventory.stock-reserved", () => {
   test("when the order is no longer pending, then nothing changes and no event is emitted", async () => {
     const sku = await productInCatalog();
     const order = await pendingOrder([{ sku, quantity: 1 }]);
-    await database.db.transaction((tx) => changeOrderStatus({ orders: orderRepository }, tx, { orderId: order.id, to: "cancelled", reason: "changed my mind" }));
+    await database.db.transaction((tx) => applyStatusChange({ orders: orderRepository }, tx, { orderId: order.id, to: "cancelled", reason: "changed my mind" }));
 
     await deliver(StockReserved, { orderId: order.id, items: [{ sku, quantity: 1 }] });
     await deliver(StockRejected, { orderId: order.id, shortages: [{ sku, requested: 1, available: 0 }] });
@@ -158,7 +158,7 @@ describe("inventory's answers in one batch", () => {
       await pendingOrder([{ sku, quantity: 3 }]),
       await pendingOrder([{ sku, quantity: 4 }]),
     ];
-    await database.db.transaction((tx) => changeOrderStatus({ orders: orderRepository }, tx, { orderId: gone.id, to: "cancelled" }));
+    await database.db.transaction((tx) => applyStatusChange({ orders: orderRepository }, tx, { orderId: gone.id, to: "cancelled" }));
     const envelopeOf = <E extends EventDefinition>(event: E, data: EventData<E>) =>
       createEnvelope(event, data, "inventory", { correlationId: `corr-${unique()}` });
     const batch = [

@@ -9,7 +9,7 @@ import type { CatalogEntry } from "./domain/pricing.ts";
 /**
  * What the orders use cases need from the outside, in their own terms. infrastructure/ implements these
  * interfaces; index.ts hands the implementations to the use cases as `deps` (an `OrdersDeps`, or the part of
- * it a use case names). Use cases import only domain/, this file and src/platform/ (docs/module-shape.md).
+ * it a use case names). Use cases import only domain/, this file and src/platform/ (docs/architecture.md).
  */
 export interface OrdersDeps {
   /** The pool, or an open transaction (what is written then commits with it). */

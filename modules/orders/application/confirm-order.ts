@@ -2,7 +2,7 @@ import type { BatchContext, BatchItem } from "../../../src/platform/messaging/ha
 import type { StockReserved } from "../../inventory/contract.ts";
 import { OrderConfirmed } from "../contract.ts";
 import type { OrdersDeps } from "../ports.ts";
-import { changeOrderStatuses } from "./change-order-status.ts";
+import { applyStatusChanges } from "./apply-status-change.ts";
 import { orderSnapshot } from "./order-snapshot.ts";
 
 /**
@@ -11,7 +11,7 @@ import { orderSnapshot } from "./order-snapshot.ts";
  * meanwhile, or already confirmed) is left alone: inventory learns of a cancellation from its own event.
  */
 export async function confirmOrders(deps: Pick<OrdersDeps, "orders" | "logger">, items: BatchItem<typeof StockReserved>[], ctx: BatchContext): Promise<void> {
-  const outcomes = await changeOrderStatuses(deps, ctx.tx, items.map(({ data }) => ({ orderId: data.orderId, to: "confirmed" })));
+  const outcomes = await applyStatusChanges(deps, ctx.tx, items.map(({ data }) => ({ orderId: data.orderId, to: "confirmed" })));
   for (const [i, outcome] of outcomes.entries()) {
     if (!outcome.changed) {
       deps.logger.info({ orderId: outcome.order.id, status: outcome.order.status }, "stock reserved for an order that is no longer pending; nothing to do");

@@ -3,7 +3,7 @@ import type { StockRejected } from "../../inventory/contract.ts";
 import { OrderRejected } from "../contract.ts";
 import { shortageReason } from "../domain/stock-shortage.ts";
 import type { OrdersDeps } from "../ports.ts";
-import { changeOrderStatuses } from "./change-order-status.ts";
+import { applyStatusChanges } from "./apply-status-change.ts";
 import { orderSnapshot } from "./order-snapshot.ts";
 
 /**
@@ -13,7 +13,7 @@ import { orderSnapshot } from "./order-snapshot.ts";
  */
 export async function rejectOrders(deps: Pick<OrdersDeps, "orders" | "logger">, items: BatchItem<typeof StockRejected>[], ctx: BatchContext): Promise<void> {
   const reasons = items.map(({ data }) => shortageReason(data.shortages));
-  const outcomes = await changeOrderStatuses(
+  const outcomes = await applyStatusChanges(
     deps,
     ctx.tx,
     items.map(({ data }, i) => ({ orderId: data.orderId, to: "rejected", reason: reasons[i] })),

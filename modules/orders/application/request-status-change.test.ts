@@ -13,7 +13,7 @@ import type { OrderRepository } from "../ports.ts";
 import { outbox } from "../infrastructure/schema.ts";
 import { deliver, eventsFor, lockWaiters, openOrders, product, unique, type OrdersHarness } from "../test-support/orders-harness.ts";
 import { cancelOrder } from "./cancel-order.ts";
-import { changeOrderStatus } from "./change-order-status.ts";
+import { applyStatusChange } from "./apply-status-change.ts";
 import { placeOrder } from "./place-order.ts";
 import { shipOrder } from "./ship-order.ts";
 
@@ -85,7 +85,7 @@ function movedOnAfterEachRead(next: OrderStatus[]): OrderRepository {
     async findById(db, id) {
       const order = await orderRepository.findById(db, id);
       const to = queue.shift();
-      if (to) await h.database.db.transaction((tx) => changeOrderStatus({ orders: orderRepository }, tx, { orderId: id, to }));
+      if (to) await h.database.db.transaction((tx) => applyStatusChange({ orders: orderRepository }, tx, { orderId: id, to }));
       return order;
     },
   };

@@ -3,7 +3,7 @@ import { ConflictError } from "../../../src/platform/errors.ts";
 import type { Order, Viewer } from "../domain/order.ts";
 import { statusesLeadingTo, type OrderStatus } from "../domain/order-status.ts";
 import type { OrdersDeps } from "../ports.ts";
-import { changeOrderStatus } from "./change-order-status.ts";
+import { applyStatusChange } from "./apply-status-change.ts";
 
 export interface StatusChangeRequest {
   orderId: string;
@@ -30,7 +30,7 @@ export async function requestStatusChange(deps: Pick<OrdersDeps, "db" | "orders"
     try {
       // A new transaction per attempt: its events are stamped after the winner's, in the order they happened.
       return await deps.db.transaction(async (tx) => {
-        const outcome = await changeOrderStatus(deps, tx, request);
+        const outcome = await applyStatusChange(deps, tx, request);
         if (!outcome.changed) throw invalidTransition(outcome.order, request.to);
         await request.record(tx, outcome.order);
         return outcome.order;

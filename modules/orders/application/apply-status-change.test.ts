@@ -8,7 +8,7 @@ import { catalogRepository } from "../infrastructure/catalog-repository.ts";
 import { migrationsFolder } from "../infrastructure/migrations.ts";
 import { orderRepository } from "../infrastructure/order-repository.ts";
 import { outbox } from "../infrastructure/schema.ts";
-import { changeOrderStatus, changeOrderStatuses } from "./change-order-status.ts";
+import { applyStatusChange, applyStatusChanges } from "./apply-status-change.ts";
 import { placeOrder } from "./place-order.ts";
 
 let testDb: TestDatabase;
@@ -36,7 +36,7 @@ const deps = { orders: orderRepository };
 
 test("when a transition is allowed, then status, version and history are saved", async () => {
   const order = await pendingOrder();
-  const outcome = await database.db.transaction((tx) => changeOrderStatus(deps, tx, { orderId: order.id, to: "confirmed" }));
+  const outcome = await database.db.transaction((tx) => applyStatusChange(deps, tx, { orderId: order.id, to: "confirmed" }));
   expect(outcome).toMatchObject({ changed: true, order: { status: "confirmed", version: 2 } });
   const stored = await orderRepository.findById(database.db, order.id);
   expect(stored).toEqual(outcome.order);
@@ -44,14 +44,14 @@ test("when a transition is allowed, then status, version and history are saved",
 
 test("when the lifecycle forbids the transition, then nothing is written", async () => {
   const order = await pendingOrder();
-  const outcome = await database.db.transaction((tx) => changeOrderStatus(deps, tx, { orderId: order.id, to: "shipped" }));
+  const outcome = await database.db.transaction((tx) => applyStatusChange(deps, tx, { orderId: order.id, to: "shipped" }));
   expect(outcome).toMatchObject({ changed: false, order: { status: "pending", version: 1 } });
   expect(await orderRepository.findById(database.db, order.id)).toEqual(order);
 });
 
 test("when the order changed since it was read, then the stale write is refused", async () => {
   const order = await pendingOrder();
-  await database.db.transaction((tx) => changeOrderStatus(deps, tx, { orderId: order.id, to: "cancelled" }));
+  await database.db.transaction((tx) => applyStatusChange(deps, tx, { orderId: order.id, to: "cancelled" }));
   const staleNext = { ...order, status: "confirmed" as const, version: 2 };
   const saved = await orderRepository.saveTransition(database.db, order, staleNext, { status: "confirmed", at: new Date(), reason: null });
   expect(saved).toBe(false);
@@ -67,7 +67,7 @@ test("when two transitions race on the same order, then one wins and the other g
 
   // The first transaction confirms and holds its row lock until told to commit.
   const first = database.db.transaction(async (tx) => {
-    const outcome = await changeOrderStatus(deps, tx, { orderId: order.id, to: "confirmed" });
+    const outcome = await applyStatusChange(deps, tx, { orderId: order.id, to: "confirmed" });
     firstChanged();
     await firstMayCommit;
     return outcome;
@@ -75,7 +75,7 @@ test("when two transitions race on the same order, then one wins and the other g
   await firstHasChanged;
   // The second read the order as pending v1 (the first has not committed); its update waits for the lock.
   const second = database.db
-    .transaction((tx) => changeOrderStatus(deps, tx, { orderId: order.id, to: "cancelled" }))
+    .transaction((tx) => applyStatusChange(deps, tx, { orderId: order.id, to: "cancelled" }))
     .catch((error: unknown) => error);
   await eventually(
     async () => {
@@ -101,7 +101,7 @@ test("when a batch of answers races a transition, then the batch gets RetryLater
   const firstHasChanged = new Promise<void>((resolve) => (firstChanged = resolve));
 
   const first = database.db.transaction(async (tx) => {
-    const outcome = await changeOrderStatus(deps, tx, { orderId: order.id, to: "cancelled" });
+    const outcome = await applyStatusChange(deps, tx, { orderId: order.id, to: "cancelled" });
     firstChanged();
     await firstMayCommit;
     return outcome;
@@ -109,7 +109,7 @@ test("when a batch of answers races a transition, then the batch gets RetryLater
   await firstHasChanged;
   // The batch read both orders as pending v1; its conditional write waits for the first one's row lock.
   const batch = database.db
-    .transaction((tx) => changeOrderStatuses(deps, tx, [{ orderId: other.id, to: "confirmed" }, { orderId: order.id, to: "confirmed" }]))
+    .transaction((tx) => applyStatusChanges(deps, tx, [{ orderId: other.id, to: "confirmed" }, { orderId: order.id, to: "confirmed" }]))
     .catch((error: unknown) => error);
   await eventually(
     async () => {

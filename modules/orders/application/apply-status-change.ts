@@ -17,7 +17,7 @@ export type StatusChangeOutcome =
  * gets ConflictError `ORDERS.CONCURRENT_UPDATE` (the request is evaluated again, see request-status-change.ts).
  * A missing order is NotFoundError `ORDERS.NOT_FOUND`, and so is one that `viewer` (when given) may not see.
  */
-export async function changeOrderStatus(
+export async function applyStatusChange(
   deps: Pick<OrdersDeps, "orders">,
   tx: Executor,
   input: { orderId: string; to: OrderStatus; reason?: string; at?: Date; viewer?: Viewer },
@@ -42,7 +42,7 @@ export async function changeOrderStatus(
  * orders since it was read, nothing is written and RetryLaterError `ORDERS.CONCURRENT_UPDATE` is thrown (the
  * consumer retries the batch one message at a time, which then sees the new statuses). A missing order is NotFoundError `ORDERS.NOT_FOUND`.
  */
-export async function changeOrderStatuses(
+export async function applyStatusChanges(
   deps: Pick<OrdersDeps, "orders">,
   tx: Executor,
   requests: ReadonlyArray<{ orderId: string; to: OrderStatus; reason?: string }>,
