@@ -47,17 +47,17 @@ export const notificationModule: ModuleDefinition<MailSettings> = {
       periodMs: periods.sentEmailBodyMs,
     }),
   ],
-  create(ctx) {
-    const { smtpUrl, from, holdMs, retryDelaysMs } = ctx.settings;
+  create(context) {
+    const { smtpUrl, from, holdMs, retryDelaysMs } = context.settings;
     const smtp = smtpUrl ? new SmtpMailSender(smtpUrl) : undefined;
-    const sender = smtp ?? new StoredMailSender(ctx.logger);
+    const sender = smtp ?? new StoredMailSender(context.logger);
     const policy = retryDelaysMs ? { maxAttempts: retryDelaysMs.length + 1, backoffMs: retryDelaysMs } : undefined;
-    const deps: NotificationDeps = { db: ctx.database.db, notifications: notificationRepository, sender, logger: ctx.logger };
-    const dispatcher = new MailDispatcher({ ...deps, database: ctx.background ?? ctx.database, from, holdMs, policy });
+    const deps: NotificationDeps = { db: context.database.db, notifications: notificationRepository, sender, logger: context.logger };
+    const dispatcher = new MailDispatcher({ ...deps, database: context.background ?? context.database, from, holdMs, policy });
     return {
       name: "notification",
       migrationsFolder,
-      routes: notificationRoutes({ ...deps, authSecret: ctx.authSecret }),
+      routes: notificationRoutes({ ...deps, authSecret: context.authSecret }),
       handlers: notificationHandlers(deps),
       outboxTable: outbox,
       inboxTable: inbox,
@@ -65,7 +65,7 @@ export const notificationModule: ModuleDefinition<MailSettings> = {
       loops: [
         {
           async start() {
-            ctx.logger.info(
+            context.logger.info(
               { mail: smtpUrl ? `SMTP at ${smtpAddress(smtpUrl)}` : "stored and logged (no SMTP_URL)", from },
               "notification: e-mail delivery",
             );
