@@ -173,7 +173,7 @@ module.exports = {
     },
     {
       name: "root-uses-module-entry-points",
-      severity: "warn",
+      severity: "error",
       comment:
         "The composition root wires a module through its factory (index.ts), ports (ports.ts) and contract " +
         "(contract.ts); reaching further in couples it to the module's internals.",
