@@ -11,6 +11,7 @@ import type { RetentionPeriods } from "./platform/retention/rule.ts";
 import type { RetentionModule } from "./platform/retention/sweeper.ts";
 import { RetentionSweeper } from "./platform/retention/sweeper.ts";
 import { createHttpApp, drainHttp } from "./platform/http/server.ts";
+import { startTracing, type Tracing } from "./platform/tracing/setup.ts";
 import { inventoryModule } from "../modules/inventory/index.ts";
 import { ordersModule } from "../modules/orders/index.ts";
 import { notificationModule } from "../modules/notification/index.ts";
@@ -32,7 +33,10 @@ export interface Shop {
   modules: ShopModule[];
   /** Deletes what the retention periods let go, in the background. */
   sweeper: RetentionSweeper;
-  /** Stops in order: HTTP intake → consumers (in-flight handlers finish) → relays and sweeper → module loops → broker → databases. */
+  /**
+   * Stops in order: HTTP intake → consumers (in-flight handlers finish) → relays and sweeper → module loops → broker →
+   * databases → tracing (the last spans are exported).
+   */
   stop(): Promise<void>;
 }
 
@@ -105,6 +109,24 @@ export async function prepare(config: Config, logger: Logger, signal?: AbortSign
 
 /** Builds and starts the whole process: migrations, modules, messaging, HTTP routes (not yet listening). */
 export async function startShop(config: Config, logger: Logger, options: { seed?: boolean; signal?: AbortSignal } = {}): Promise<Shop> {
+  // Before anything makes a span or an envelope; with no endpoint nothing of the SDK is set up (README: Tracing).
+  const tracing = config.otlpEndpoint
+    ? startTracing({ endpoint: config.otlpEndpoint, serviceVersion: packageJson.version, modules: config.modules })
+    : undefined;
+  try {
+    return await startTracedShop(config, logger, options, tracing);
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
+}
+
+async function startTracedShop(
+  config: Config,
+  logger: Logger,
+  options: { seed?: boolean; signal?: AbortSignal },
+  tracing: Tracing | undefined,
+): Promise<Shop> {
   const prepared = await prepare(config, logger, options.signal);
   const modules = prepared.modules.map((m) => m.module);
   if (options.seed) for (const module of modules) await module.seed?.();
@@ -169,6 +191,8 @@ export async function startShop(config: Config, logger: Logger, options: { seed?
       await step("module loops: stop", () => Promise.all(loops.map((loop) => loop.stop())));
       await step("broker: close", () => broker.stop());
       await step("databases: close", prepared.close);
+      // Last: the spans of everything above are exported before the process exits.
+      if (tracing) await step("tracing: export the last spans", () => tracing.shutdown());
       logger.info("stopped");
     })());
 

@@ -79,6 +79,7 @@ const EnvSchema = t.Object({
   INBOX_RETENTION: Duration("1d", "3650d"),
   SENT_EMAIL_BODY_RETENTION: Duration("1s", "3650d"),
   RETENTION_INTERVAL: Duration("1s", "1d"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: t.Optional(t.String({ pattern: "^https?://[^\\s]+$", description: "an http(s) URL of an OTLP/HTTP receiver, e.g. http://jaeger:4318" })),
 });
 
 const DEFAULTS: Record<string, string> = {
@@ -148,6 +149,8 @@ export interface Config {
   sentEmailBodyRetentionMs: number;
   /** How often every `serve` process tries a retention sweep. */
   retentionIntervalMs: number;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: spans are exported there (OTLP/HTTP); unset = no tracing at all. */
+  otlpEndpoint: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -241,6 +244,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inboxRetentionMs: parseDuration(env_.INBOX_RETENTION)!,
     sentEmailBodyRetentionMs: parseDuration(env_.SENT_EMAIL_BODY_RETENTION)!,
     retentionIntervalMs: parseDuration(env_.RETENTION_INTERVAL)!,
+    otlpEndpoint: env_.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
 }
 

@@ -1,4 +1,7 @@
+import { inSpan, SpanAttributes, SpanKind, tracingEnabled } from "../../../src/platform/tracing/spans.ts";
 import { afterFailedAttempt, type RetryPolicy } from "../domain/delivery-policy.ts";
+import type { Notification } from "../domain/notification.ts";
+import { TEMPLATE_EVENTS } from "../domain/rendered-email.ts";
 import type { NotificationDeps } from "../ports.ts";
 
 /** How e-mails go out: their From header, the retry policy, and how long one waits for its order's earlier one. */
@@ -29,9 +32,8 @@ export async function deliverDueEmails(
   const { db, notifications, sender, logger } = deps;
   const { from, policy, holdMs } = settings;
   const due = await notifications.claimDue(db, batchSize, { leaseMs: DELIVERY_LEASE_MS, holdMs, scope });
-  const results = await Promise.allSettled(
-    due.map((row) => sender.send({ to: row.to, from, subject: row.subject, text: row.textBody, html: row.htmlBody })),
-  );
+  const send = (row: Notification) => sender.send({ to: row.to, from, subject: row.subject, text: row.textBody, html: row.htmlBody });
+  const results = await Promise.allSettled(due.map((row) => (tracingEnabled() ? sendTraced(row, () => send(row)) : send(row))));
   const sent: string[] = [];
   for (const [i, row] of due.entries()) {
     const result = results[i]!;
@@ -49,6 +51,23 @@ export async function deliverDueEmails(
   }
   await notifications.markSent(db, sent);
   return { claimed: due.length, sent: sent.length };
+}
+
+/**
+ * A send is a span in the trace of the event delivery that recorded the e-mail (its stored traceparent), though it
+ * happens later, in the dispatcher.
+ */
+function sendTraced(row: Notification, send: () => Promise<{ messageId?: string }>): Promise<{ messageId?: string }> {
+  const attributes = {
+    [SpanAttributes.module]: "notification",
+    [SpanAttributes.event]: TEMPLATE_EVENTS[row.template],
+    [SpanAttributes.messageId]: row.messageId,
+    [SpanAttributes.orderId]: row.orderId,
+    "shop.notification.id": row.id,
+    "shop.email.template": row.template,
+    "shop.email.attempt": row.attempts + 1,
+  };
+  return inSpan(`send e-mail ${row.template}`, { kind: SpanKind.CLIENT, parent: row.traceparent ?? undefined, attributes }, send);
 }
 
 function describe(reason: unknown): string {

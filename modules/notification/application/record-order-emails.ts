@@ -24,9 +24,9 @@ export async function recordOrderEmails<E extends EventDefinition>(
 ): Promise<void> {
   await deps.notifications.insertPending(
     ctx.tx,
-    items.map(({ data, envelope }) => {
+    items.map(({ data, envelope, traceparent }) => {
       const { orderId, version } = data as { orderId: string; version?: number };
-      return { messageId: envelope.id, orderId, template: email.template, email: email.render(data), version };
+      return { messageId: envelope.id, orderId, template: email.template, email: email.render(data), version, traceparent };
     }),
   );
 }

@@ -21,6 +21,8 @@ export interface Notification {
   nextAttemptAt: Date;
   /** The order's version the event carried; null for an event sent before orders added it. */
   version: number | null;
+  /** The trace context of the delivery that recorded it (null while tracing is off): sending it continues that trace. */
+  traceparent: string | null;
 }
 
 /** An e-mail to record for an order event. */
@@ -31,6 +33,8 @@ export interface NewNotification {
   email: RenderedEmail;
   /** The order's version the event carried; undefined for an event sent before orders added it. */
   version?: number;
+  /** The trace context of the delivery that records it; undefined while tracing is off. */
+  traceparent?: string;
 }
 
 /** A failed e-mail put back to pending. */

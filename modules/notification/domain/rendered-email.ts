@@ -1,8 +1,16 @@
 import type { Static } from "@sinclair/typebox";
-import type { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../../orders/contract.ts";
+import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../../orders/contract.ts";
 
 /** The e-mails this module knows how to write; one per order event it listens to. */
 export type TemplateName = "order-confirmed" | "order-rejected" | "order-cancelled" | "order-shipped";
+
+/** The event each template is written for. */
+export const TEMPLATE_EVENTS: Record<TemplateName, string> = {
+  "order-confirmed": OrderConfirmed.name,
+  "order-rejected": OrderRejected.name,
+  "order-cancelled": OrderCancelled.name,
+  "order-shipped": OrderShipped.name,
+};
 
 /** A finished e-mail, ready to store and send. */
 export interface RenderedEmail {

@@ -34,6 +34,11 @@ export const notifications = notificationSchema.table(
      * out in this order (see the dispatcher's claim).
      */
     version: integer("version"),
+    /**
+     * The W3C trace context of the event delivery that recorded the e-mail (null while tracing is off): the sending,
+     * later and elsewhere, continues that trace.
+     */
+    traceparent: text("traceparent"),
   },
   (table) => [
     unique("notifications_message_template_key").on(table.messageId, table.template),

@@ -33,15 +33,17 @@ export async function placeOrder(
 
   const order = openOrder({ id: Bun.randomUUIDv7(), customer: input.customer, ...pricing.priced, at: new Date() });
   const event = deps.outbox.envelope(OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId });
-  // The order, its lines, its history and its event: one statement, so all of them or none, with no transaction.
-  const { text, params } = deps.outbox.insertWith(event, deps.orders.insertWrites(order));
-  if (!alsoInTransaction) {
-    await sqlOf(deps.db).unsafe(text, params as never[]);
-    return order;
-  }
-  await deps.db.transaction(async (tx) => {
-    await sqlOf(tx).unsafe(text, params as never[]);
-    await alsoInTransaction(tx, order);
+  await deps.outbox.traced(event, async () => {
+    // The order, its lines, its history and its event: one statement, so all of them or none, with no transaction.
+    const { text, params } = deps.outbox.insertWith(event, deps.orders.insertWrites(order));
+    if (!alsoInTransaction) {
+      await sqlOf(deps.db).unsafe(text, params as never[]);
+      return;
+    }
+    await deps.db.transaction(async (tx) => {
+      await sqlOf(tx).unsafe(text, params as never[]);
+      await alsoInTransaction(tx, order);
+    });
   });
   return order;
 }

@@ -8,6 +8,8 @@ import { parseJsonBody } from "./json-body.ts";
 import { refuseNulCharacters } from "./nul-characters.ts";
 import { errorToProblem } from "./problem.ts";
 import { requestContext, requestIdsOf } from "./request-context.ts";
+import { httpTracing } from "./tracing.ts";
+import { tracingEnabled } from "../tracing/spans.ts";
 import { locateDecodeFailure, type ValidatedParts } from "./validation-errors.ts";
 
 /** Largest request body accepted, in bytes. */
@@ -47,6 +49,8 @@ export function createHttpApp(options: HttpAppOptions) {
       },
     })
       .use(requestContext())
+      // Only when tracing is on: with it off, requests run exactly as without tracing.
+      .use(tracingEnabled() ? httpTracing() : new Elysia({ name: "platform.http-tracing.off" }))
       .onRequest(({ request }) => {
         startedAt.set(request, performance.now());
       })

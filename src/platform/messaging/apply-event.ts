@@ -15,6 +15,8 @@ export interface ApplyTarget {
 export interface Delivery {
   handler: EventHandler;
   envelope: Envelope;
+  /** The trace context of the span this delivery is processed in (tracing on): the parent of what it emits. */
+  traceparent?: string;
 }
 
 /** One statement records a whole batch; the rows it returns are the messages not applied before. */
@@ -50,14 +52,15 @@ export async function applyEvents(target: ApplyTarget, deliveries: readonly Deli
     const ctx: BatchContext = {
       tx,
       emit: async (cause, event, data) => {
-        const envelope = outbox.envelope(event, data, { correlationId: cause.correlationId, causationId: cause.id });
+        const traceparent = deliveries.find((d) => d.envelope === cause)?.traceparent;
+        const envelope = outbox.envelope(event, data, { correlationId: cause.correlationId, causationId: cause.id, traceparent });
         emitted.push(envelope);
         return envelope;
       },
     };
     for (const run of runsOfOneHandler(deliveries.filter((_, i) => applied[i]))) {
       await run.handler.handleMany(
-        run.deliveries.map(({ envelope }) => ({ data: envelope.data, envelope })),
+        run.deliveries.map(({ envelope, traceparent }) => ({ data: envelope.data, envelope, traceparent })),
         ctx,
       );
     }

@@ -3,6 +3,7 @@ import { backoffDelay, sleep } from "../retry.ts";
 import type { Logger } from "../logger.ts";
 import { BrokerConnection } from "./connection.ts";
 import type { Envelope } from "./envelope.ts";
+import { currentTraceparent } from "../tracing/spans.ts";
 import { declareTopology, topologyNames, type ConsumerTopology, type TopologyNames } from "./topology.ts";
 
 export interface BrokerOptions {
@@ -88,9 +89,13 @@ export class Broker {
     return this.connection.connected && this.consumers.some((c) => c.queue === queue && c.active !== undefined);
   }
 
-  /** Publishes an event to the events exchange; resolves once the broker confirmed it. */
+  /**
+   * Publishes an event to the events exchange; resolves once the broker confirmed it. Its `traceparent` header is the
+   * span active here (the relay's publish span), else the envelope's own.
+   */
   async publishEvent(envelope: Envelope): Promise<void> {
-    await this.publish(this.names.events, envelope.name, JSON.stringify(envelope), envelopeProperties(envelope));
+    const properties = envelopeProperties(envelope, currentTraceparent() ?? envelope.traceparent);
+    await this.publish(this.names.events, envelope.name, JSON.stringify(envelope), properties);
   }
 
   /**
@@ -253,7 +258,10 @@ function dropOrphanedConfirm(ch: AMQPChannel, tag: number | undefined): void {
   if (index >= 0) pending.splice(index, 1);
 }
 
-export function envelopeProperties(envelope: Envelope): AMQPProperties {
+/** The AMQP properties of an event's message; `traceparent` (W3C trace context) goes into the headers when given. */
+export function envelopeProperties(envelope: Envelope, traceparent: string | undefined = envelope.traceparent): AMQPProperties {
+  const headers: Record<string, string | number> = { "correlation-id": envelope.correlationId, version: envelope.version };
+  if (traceparent) headers[TRACEPARENT_HEADER] = traceparent;
   return {
     messageId: envelope.id,
     type: envelope.name,
@@ -261,6 +269,9 @@ export function envelopeProperties(envelope: Envelope): AMQPProperties {
     correlationId: envelope.correlationId,
     timestamp: new Date(envelope.occurredAt),
     appId: envelope.source,
-    headers: { "correlation-id": envelope.correlationId, version: envelope.version },
+    headers,
   };
 }
+
+/** The AMQP header that carries the publisher's trace context to the consumer. */
+export const TRACEPARENT_HEADER = "traceparent";

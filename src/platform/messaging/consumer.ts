@@ -1,16 +1,22 @@
 import type { AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
+import type { Span } from "@opentelemetry/api";
 import type { DatabaseHandle } from "../db.ts";
 import { isTransient } from "../failures.ts";
 import { applyEvents, type Delivery } from "./apply-event.ts";
 import type { Logger } from "../logger.ts";
-import type { Broker } from "./broker.ts";
+import { TRACEPARENT_HEADER, type Broker } from "./broker.ts";
 import { checkData, parseEnvelope, type Envelope } from "./envelope.ts";
 import type { EventHandler } from "./handler.ts";
+import { messageAttributes } from "./message-spans.ts";
+import { endSpan, SpanKind, startSpan, traceparentOf, tracingEnabled } from "../tracing/spans.ts";
 import type { Outbox } from "./outbox.ts";
 import type { InboxTable } from "./tables.ts";
 
 export const RETRY_COUNT_HEADER = "x-retry-count";
 export const DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason";
+
+/** A valid delivery of a batch, with its span while tracing is on (and why it failed, if it did). */
+type Received = Delivery & { message: AMQPMessage; span?: Span; error?: unknown };
 
 // Clocks of the instance that wrote the event and of the one applying it may differ; this much is allowed for.
 const CLOCK_MARGIN_MS = 3_600_000;
@@ -123,7 +129,7 @@ export class MessageConsumer {
         unsettled.delete(message);
       }
     };
-    const valid: Array<Delivery & { message: AMQPMessage }> = [];
+    const valid: Received[] = [];
     for (const message of batch) {
       // Its channel is gone (connection lost): the broker redelivers it on the new one.
       if (message.channel.closed) unsettled.delete(message);
@@ -134,14 +140,39 @@ export class MessageConsumer {
       }
     }
     if (valid.length === 0) return;
+    if (tracingEnabled()) for (const delivery of valid) this.startSpan(delivery, valid.length);
+    try {
+      await this.applyBatch(valid, settling, unsettled);
+    } finally {
+      for (const { span, error } of valid) endSpan(span, error);
+    }
+  }
 
+  /**
+   * One span per delivery, not one for the batch: each is the child of its own message's publish span (the AMQP
+   * `traceparent` header, else the envelope's), so every order's trace goes on through this module. The deliveries of
+   * a batch share one transaction, so their spans cover the same time; `messaging.batch.message_count` says how many.
+   */
+  private startSpan(delivery: Received, batchSize: number): void {
+    const { envelope, message } = delivery;
+    const header = message.properties.headers?.[TRACEPARENT_HEADER];
+    const parent = typeof header === "string" ? header : envelope.traceparent;
+    const attributes = { ...messageAttributes(this.options.module, envelope), "messaging.batch.message_count": batchSize };
+    delivery.span = startSpan(`process ${envelope.name}`, { kind: SpanKind.CONSUMER, parent, attributes });
+    delivery.traceparent = traceparentOf(delivery.span);
+  }
+
+  private async applyBatch(valid: Received[], settling: (message: AMQPMessage, work: Promise<void>) => Promise<void>, unsettled: Set<AMQPMessage>): Promise<void> {
     let applied: boolean[];
     try {
       applied = await applyEvents(this.options, valid);
     } catch (error) {
       // A database that is away fails every message alike: no point trying them one by one now.
       if (valid.length === 1 || isTransient(error)) {
-        for (const { message, envelope } of valid) await settling(message, this.retry(message, envelope, error));
+        for (const delivery of valid) {
+          delivery.error = error;
+          await settling(delivery.message, this.retry(delivery.message, delivery.envelope, error));
+        }
         return;
       }
       for (const delivery of valid) await settling(delivery.message, this.processAlone(delivery));
@@ -159,11 +190,12 @@ export class MessageConsumer {
     for (const { message } of valid) unsettled.delete(message);
   }
 
-  private async processAlone(delivery: Delivery & { message: AMQPMessage }): Promise<void> {
+  private async processAlone(delivery: Received): Promise<void> {
     const { message, envelope } = delivery;
     try {
       await applyEvents(this.options, [delivery]);
     } catch (error) {
+      delivery.error = error;
       return this.retry(message, envelope, error);
     }
     await message.ack();

@@ -2,6 +2,7 @@ import { Type as t, type Static } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { TSchema } from "@sinclair/typebox";
 import { Uuid } from "../formats.ts";
+import { currentTraceparent, TRACEPARENT_PATTERN } from "../tracing/spans.ts";
 import type { EventData, EventDefinition } from "./event.ts";
 
 /** The JSON body of every message on the bus. */
@@ -13,6 +14,11 @@ export const EnvelopeSchema = t.Object({
   source: t.String({ minLength: 1, maxLength: 100 }),
   correlationId: t.String({ minLength: 1, maxLength: 200 }),
   causationId: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+  /**
+   * The W3C trace context of the span that wrote the event to the outbox (only while tracing is on): the relay's
+   * publish span is its child. Messages without it (from before, or from a process with tracing off) are accepted.
+   */
+  traceparent: t.Optional(t.String({ pattern: TRACEPARENT_PATTERN })),
   data: t.Unknown(),
 });
 export type Envelope = Static<typeof EnvelopeSchema>;
@@ -28,6 +34,8 @@ function checkerOf(schema: TSchema): TypeCheck<TSchema> {
 export interface EnvelopeMeta {
   correlationId: string;
   causationId?: string;
+  /** The trace context the event is made in; default: the span active here (none while tracing is off). */
+  traceparent?: string;
 }
 
 export function createEnvelope<E extends EventDefinition>(
@@ -46,6 +54,8 @@ export function createEnvelope<E extends EventDefinition>(
     data,
   };
   if (meta.causationId) envelope.causationId = meta.causationId;
+  const traceparent = meta.traceparent ?? currentTraceparent();
+  if (traceparent) envelope.traceparent = traceparent;
   return envelope;
 }
 

@@ -14,6 +14,11 @@ export interface HandlerContext {
 export interface BatchItem<E extends EventDefinition = EventDefinition> {
   data: EventData<E>;
   envelope: Envelope;
+  /**
+   * The W3C trace context of the span this delivery is processed in (undefined while tracing is off): what a handler
+   * stores to continue the trace later, outside the delivery (notification's e-mails).
+   */
+  traceparent?: string;
 }
 
 export interface BatchContext {

@@ -1,6 +1,8 @@
 import { qualifiedName, sqlOf, type Executor, type Statement, type Writes } from "../db.ts";
+import { endSpan, SpanKind, startSpan, traceparentOf, tracingEnabled } from "../tracing/spans.ts";
 import { checkData, createEnvelope, type Envelope, type EnvelopeMeta } from "./envelope.ts";
 import type { EventData, EventDefinition } from "./event.ts";
+import { messageAttributes } from "./message-spans.ts";
 import type { OutboxTable } from "./tables.ts";
 
 /** The NOTIFY channel every outbox announces new rows on; the payload is the module name. */
@@ -18,6 +20,11 @@ export interface Outbox {
    * NOTIFY: both or neither, with no transaction around them.
    */
   insertWith(envelope: Envelope, writes: Writes): Statement;
+  /**
+   * Runs `write`, which stores `envelope` (with `insertWith`), in an "outbox insert" span, the child of the context the
+   * envelope was made in; the envelope then carries that span as its trace parent. Only `work` when tracing is off.
+   */
+  traced<T>(envelope: Envelope, write: () => Promise<T>): Promise<T>;
 }
 
 export function createOutbox(table: OutboxTable, module: string): Outbox {
@@ -47,22 +54,50 @@ export function createOutbox(table: OutboxTable, module: string): Outbox {
     return createEnvelope(event, data, module, meta);
   };
   const row = (made: Envelope) => [made.id, made.name, JSON.stringify(made), module];
+  // Started before the envelope is serialized: the stored envelope names the span as its trace parent.
+  const startInsertSpan = (made: Envelope) => {
+    const span = startSpan(`outbox insert ${made.name}`, { kind: SpanKind.INTERNAL, parent: made.traceparent, attributes: messageAttributes(module, made) });
+    const traceparent = traceparentOf(span);
+    if (traceparent) made.traceparent = traceparent;
+    return span;
+  };
+  const traced: Outbox["traced"] = async (made, write) => {
+    if (!tracingEnabled()) return write();
+    const span = startInsertSpan(made);
+    try {
+      const result = await write();
+      endSpan(span);
+      return result;
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+  };
   return {
     envelope,
+    traced,
     insertWith: (made, writes) => ({ text: insertAfter(writes), params: [...writes.params, ...row(made)] }),
     async add(tx, event, data, meta) {
       const made = envelope(event, data, meta);
-      await sqlOf(tx).unsafe(insert, row(made) as never[]);
+      await traced(made, () => sqlOf(tx).unsafe(insert, row(made) as never[]));
       return made;
     },
     async addAll(tx, envelopes) {
       if (envelopes.length === 0) return;
-      await sqlOf(tx).unsafe(insertAll, [
-        envelopes.map((e) => e.id),
-        envelopes.map((e) => e.name),
-        envelopes.map((e) => JSON.stringify(e)),
-        module,
-      ]);
+      // One statement for all: each envelope's span covers it.
+      const spans = tracingEnabled() ? envelopes.map(startInsertSpan) : [];
+      try {
+        await sqlOf(tx).unsafe(insertAll, [
+          envelopes.map((e) => e.id),
+          envelopes.map((e) => e.name),
+          envelopes.map((e) => JSON.stringify(e)),
+          module,
+        ]);
+      } catch (error) {
+        for (const span of spans) endSpan(span, error);
+        throw error;
+      }
+      for (const span of spans) endSpan(span);
     },
   };
 }

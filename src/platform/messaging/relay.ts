@@ -1,7 +1,9 @@
 import { qualifiedName, sqlOf, type DatabaseHandle } from "../db.ts";
 import type { Logger } from "../logger.ts";
 import { NotifiedLoop } from "../notified-loop.ts";
+import { inSpan, SpanKind, tracingEnabled } from "../tracing/spans.ts";
 import type { Envelope } from "./envelope.ts";
+import { messageAttributes } from "./message-spans.ts";
 import { OUTBOX_CHANNEL } from "./outbox.ts";
 import type { OutboxTable } from "./tables.ts";
 
@@ -71,7 +73,7 @@ export class OutboxRelay {
   }
 
   private async pass(): Promise<{ claimed: number; failed: number }> {
-    const { database, publish } = this.options;
+    const { database, publish, module } = this.options;
     const leaseS = (this.options.leaseMs ?? 10_000) / 1000;
     // Sent rows leave dead entries at the old end of the unsent index until VACUUM removes them; a claim that
     // starts there reads all of them (thousands of buffers per claim under load, seen in pg_stat_statements). So
@@ -95,8 +97,14 @@ export class OutboxRelay {
       this.newest = newest.created_at;
     }
 
-    // All publishes go out on one confirm channel in order; wait for every confirm.
-    const results = await Promise.allSettled(rows.map((row) => publish(row.envelope)));
+    // All publishes go out on one confirm channel in order; wait for every confirm. Each is a span, the child of the
+    // one that wrote its event (the envelope's traceparent), though it runs in this loop, later.
+    const publishTraced = (envelope: Envelope) =>
+      inSpan(`publish ${envelope.name}`, { kind: SpanKind.PRODUCER, parent: envelope.traceparent, attributes: messageAttributes(module, envelope) }, () =>
+        publish(envelope),
+      );
+    const send = tracingEnabled() ? publishTraced : publish;
+    const results = await Promise.allSettled(rows.map((row) => send(row.envelope)));
     const sent = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
     const failed = rows.filter((_, i) => results[i]!.status === "rejected").map((r) => r.id);
     if (sent.length > 0) await sqlOf(database.db).unsafe(this.statements.markSent, [sent]);
