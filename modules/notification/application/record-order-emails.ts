@@ -26,7 +26,7 @@ export async function recordOrderEmails<E extends EventDefinition>(
     ctx.tx,
     items.map(({ data, envelope }) => {
       const { orderId, version } = data as { orderId: string; version?: number };
-      return { messageId: envelope.id, orderId, template: email.template, email: email.render(data), version };
+      return { messageId: envelope.id, orderId, template: email.template, email: email.render(data), version, correlationId: envelope.correlationId };
     }),
   );
 }

@@ -21,6 +21,8 @@ export interface Notification {
   nextAttemptAt: Date;
   /** The order's version the event carried; null for an event sent before orders added it. */
   version: number | null;
+  /** The correlation id of the event it was rendered from (null for one recorded before it was kept). */
+  correlationId: string | null;
 }
 
 /** An e-mail to record for an order event. */
@@ -31,6 +33,8 @@ export interface NewNotification {
   email: RenderedEmail;
   /** The order's version the event carried; undefined for an event sent before orders added it. */
   version?: number;
+  /** The correlation id of the event: the e-mail's delivery is logged with it. */
+  correlationId?: string;
 }
 
 /** A failed e-mail put back to pending. */

@@ -34,6 +34,8 @@ export const notifications = notificationSchema.table(
      * out in this order (see the dispatcher's claim).
      */
     version: integer("version"),
+    /** The correlation id of the event that asked for it (null for one recorded before it was kept): its delivery's log lines carry it. */
+    correlationId: text("correlation_id"),
   },
   (table) => [
     unique("notifications_message_template_key").on(table.messageId, table.template),
