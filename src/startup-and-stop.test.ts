@@ -101,7 +101,7 @@ describe("starting before the dependencies", () => {
       // A second report means it retried rather than gave up; it is still alive and not serving.
       await cli.waitForOutput(new RegExp(`(${unreachable.source}[\\s\\S]*){2}`));
       expect(cli.proc.exitCode).toBeNull();
-      expect(cli.stdout()).not.toContain("shop is up");
+      expect(cli.output()).not.toContain("shop is up");
 
       proxy.restore();
       const shop = await listening(cli, 30_000);
