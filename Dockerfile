@@ -27,5 +27,7 @@ WORKDIR /app
 ENV NODE_ENV=production \
     PORT=3000
 EXPOSE 3000
+# `shop health` asks the running shop for /health/ready on 127.0.0.1:$PORT (exit 0 ready or degraded, 1 otherwise).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["/app/shop", "health"]
 ENTRYPOINT ["/app/shop"]
 CMD ["serve"]

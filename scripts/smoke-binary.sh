@@ -8,6 +8,7 @@
 #   3. `shop token` prints a JWT
 #   4. `shop serve` answers /health/live and /health/ready (200), GET /orders with that token (200),
 #      and has not put the demo catalog into the empty database (GET /products is empty)
+#      and `shop health` (the container health check) exits 0 beside it
 #   5. SIGTERM stops it cleanly (exit 0)
 # The database and the broker objects under the throwaway AMQP_PREFIX are removed afterwards.
 #
@@ -125,6 +126,8 @@ for _ in $(seq 1 120); do
 done
 [[ -n "$ready" ]] || fail "GET /health/ready did not answer 200 within 60 s (last: ${code:-none})"
 echo "smoke: GET /health/ready → 200"
+timeout 10 "$BIN" health >"$WORK/health.json" || fail "shop health exited with $? beside a ready shop: $(head -c 500 "$WORK/health.json")"
+echo "smoke: shop health → 0"
 
 expect() { # expect <status> <path> [curl args...]
   local want=$1 path=$2 got

@@ -160,8 +160,11 @@ async function startTracedShop(
   const sweeper = new RetentionSweeper({ modules: prepared.retention, intervalMs: config.retentionIntervalMs, logger: logger.child({ component: "retention" }) });
   sweeper.start();
 
+  // Which module serves each route, for the request's log lines.
+  const routeModules = new Map(modules.flatMap((module) => (module.routes?.routes ?? []).map((r) => [`${r.method} ${r.path}`, module.name] as const)));
   const http = createHttpApp({
     logger,
+    moduleOfRoute: (method, route) => routeModules.get(`${method} ${route}`),
     authSecret: config.authSecret,
     version: packageJson.version,
     readiness: {
@@ -170,9 +173,16 @@ async function startTracedShop(
         await prepared.pools.ping();
         return true;
       },
-      rabbitmq: () => broker.connected,
-      // A module whose queue has no subscription here handles nothing: not ready, whatever the connection says.
-      ...Object.fromEntries(consumers.map((c) => [`${c.module}.consumer`, () => c.consuming])),
+      // Without RabbitMQ orders are still accepted into the outbox: degraded, not out of the load balancer.
+      rabbitmq: { check: () => broker.connected, whenDown: "degraded" },
+      // A module whose queue has no subscription here while RabbitMQ is up handles nothing: not ready (unless
+      // READY_REQUIRES_CONSUMERS=false); while RabbitMQ is down, that is the cause and no instance consumes.
+      ...Object.fromEntries(
+        consumers.map((c) => [
+          `${c.module}.consumer`,
+          { check: () => c.consuming, whenDown: config.readyRequiresConsumers ? "unavailable" : "degraded", needs: "rabbitmq" } as const,
+        ]),
+      ),
     },
   });
   for (const module of modules) if (module.routes) http.use(module.routes);

@@ -276,7 +276,7 @@ describe("shop serve with a bad configuration", () => {
     expect(message).toContain("payments");
     expect(message).not.toContain('"short"');
 
-    expect(result.stdout).not.toContain("shop is up");
+    expect(result.stdout + result.stderr).not.toContain("shop is up");
     expect(result.stdout).not.toContain("shop is serving");
     expect(await databaseExists(untouched)).toBe(false);
   });
@@ -290,7 +290,7 @@ describe("shop serve with a bad configuration", () => {
     expect(result.stderr).toMatch(/set AUTH_SECRET to a secret of at least 32 characters/i);
     expect(result.stderr).toContain("NODE_ENV=development");
     expect(result.stderr).not.toContain(DEVELOPMENT_AUTH_SECRET);
-    expect(result.stdout).not.toContain("shop is up");
+    expect(result.stdout + result.stderr).not.toContain("shop is up");
     expect(await databaseExists(untouched)).toBe(false);
   });
 
@@ -300,7 +300,7 @@ describe("shop serve with a bad configuration", () => {
     expect(result.stderr).toContain("Invalid configuration");
     expect(result.stderr).toMatch(/AUTH_SECRET: .*NODE_ENV=production/);
     expect(result.stderr).not.toContain(DEVELOPMENT_AUTH_SECRET);
-    expect(result.stdout).not.toContain("shop is up");
+    expect(result.stdout + result.stderr).not.toContain("shop is up");
     expect(await databaseExists(untouched)).toBe(false);
   });
 

@@ -72,6 +72,7 @@ const EnvSchema = t.Object({
   OUTBOX_POLL_MS: IntString(10, 600000),
   DATABASE_POOL_SIZE: IntString(2, 1000),
   DATABASE_PREPARE: t.Union([t.Literal("true"), t.Literal("false")], { description: "true or false" }),
+  READY_REQUIRES_CONSUMERS: t.Union([t.Literal("true"), t.Literal("false")], { description: "true or false" }),
   DATABASE_STATEMENT_TIMEOUT_MS: IntString(0, 3_600_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: IntString(0, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: IntString(0, 600000),
@@ -99,6 +100,7 @@ const DEFAULTS: Record<string, string> = {
   OUTBOX_POLL_MS: "1000",
   DATABASE_POOL_SIZE: "10",
   DATABASE_PREPARE: "true",
+  READY_REQUIRES_CONSUMERS: "true",
   DATABASE_STATEMENT_TIMEOUT_MS: "30000",
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: "60000",
   SHUTDOWN_TIMEOUT_MS: "10000",
@@ -134,6 +136,8 @@ export interface Config {
   databasePoolSize: number;
   /** Prepared statements; false only behind a pooler that cannot keep them (PgBouncer < 1.21 in transaction mode). */
   databasePrepare: boolean;
+  /** Whether a module of this process that does not consume its queue (RabbitMQ up) makes /health/ready 503; else `degraded`. */
+  readyRequiresConsumers: boolean;
   /** Longest a statement of the shop's pools may run (0: no limit); migrations have none. */
   databaseStatementTimeoutMs: number;
   /** Longest a transaction may sit idle before PostgreSQL ends its session (0: no limit). */
@@ -238,6 +242,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: Number(env_.SHUTDOWN_TIMEOUT_MS),
     databasePoolSize: Number(env_.DATABASE_POOL_SIZE),
     databasePrepare: env_.DATABASE_PREPARE === "true",
+    readyRequiresConsumers: env_.READY_REQUIRES_CONSUMERS === "true",
     databaseStatementTimeoutMs: Number(env_.DATABASE_STATEMENT_TIMEOUT_MS),
     databaseIdleInTransactionTimeoutMs: Number(env_.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS),
     outboxRetentionMs: parseDuration(env_.OUTBOX_RETENTION)!,

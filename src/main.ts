@@ -6,6 +6,7 @@ import { prepare, startShop } from "./app.ts";
 import { formatReport, runChecks } from "./check.ts";
 import { prune } from "./cli/prune.ts";
 import { mailCommand } from "./cli/mail.ts";
+import { health } from "./cli/health.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { signToken } from "./platform/http/auth.ts";
 import { MigrationError } from "./platform/migration-history.ts";
@@ -27,6 +28,8 @@ Commands:
                                 send parked messages back to the module's queue (all, or the given ids)
   mail retry [--id NOTIFICATION_ID ...]
                                 put failed e-mails (all, or the given ids) back to pending with fresh attempts
+  health [--timeout MS]         ask the shop running here (127.0.0.1:PORT) whether it is ready; prints the JSON,
+                                exits 0 when ready or degraded, 1 otherwise (for container health checks)
   help                          show this text
 
 Configuration comes from the environment (see README): NODE_ENV (unset means production), PORT, DATABASE_URL (and
@@ -76,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
       return check(config, logger, rest);
     case "prune":
       return prune(config, logger, rest);
+    case "health":
+      return health(config, rest);
     default:
       console.error(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;
@@ -180,7 +185,8 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   shop.http.listen({ port: config.port, hostname: "0.0.0.0" });
   const url = `http://localhost:${shop.http.server?.port ?? config.port}`;
   logger.info({ url, modules: config.modules }, "shop is serving");
-  console.log(
+  // For a person at a terminal; on stderr, so that stdout holds only JSON log lines.
+  console.error(
     [
       ``,
       `  shop is up on ${url}  (modules: ${config.modules.join(", ")})`,

@@ -163,6 +163,6 @@ describe("a database whose migration bookkeeping this build does not know", () =
     const code = await serve.exited;
     expect(code).toBe(1);
     expect(serve.stderr()).toContain("Module orders: the database records 1 migration(s) this version of shop does not know");
-    expect(serve.stdout()).not.toContain("shop is up");
+    expect(serve.output()).not.toContain("shop is up");
   }, 60_000);
 });

@@ -108,7 +108,13 @@ describe("split into two processes", () => {
     expect((await httpRequest(a, "/orders", { as: alice })).status).toBe(200);
     expect((await httpRequest(b, "/products")).status).toBe(200);
     for (const url of [a, b]) {
-      await eventually(() => httpRequest(url, "/health/ready"), { accept: (r) => r.status === 200, what: `${url} to be ready` });
+      await eventually(
+        async () => {
+          const res = await httpRequest(url, "/health/ready");
+          return { status: res.status, body: (await res.json()) as { status: string } };
+        },
+        { accept: (r) => r.status === 200 && r.body.status === "ok", what: `${url} to be ready` },
+      );
     }
   });
 

@@ -24,9 +24,9 @@ afterAll(async () => {
 });
 
 describe("notificationModule", () => {
-  test("when no SMTP_URL is configured, then an order e-mail is stored, logged with recipient, subject and text, and marked sent", async () => {
+  test("when no SMTP_URL is configured, then an order e-mail is stored, logged by subject and recipient count at info (its text at debug, its address never), and marked sent", async () => {
     const logs: Array<Record<string, unknown>> = [];
-    const logger = pino({ level: "info" }, { write: (line: string) => logs.push(JSON.parse(line)) });
+    const logger = pino({ level: "debug" }, { write: (line: string) => logs.push(JSON.parse(line)) });
     const module = notificationModule.create({ database, logger, authSecret: "x".repeat(32), settings: { from: "Shop <shop@example.com>" } });
     await migrateModule(database, module.name, module.migrationsFolder);
     const [dispatcher] = module.loops!;
@@ -53,9 +53,13 @@ describe("notificationModule", () => {
         what: "the e-mail marked sent",
       });
       expect(row).toMatchObject({ template: "order-shipped", to: "bob@example.com", attempts: 1, lastError: null });
-      const logged = logs.find((entry) => entry.to === "bob@example.com");
-      expect(logged).toMatchObject({ level: 30, subject: `Your order ${orderId} has shipped` });
-      expect(String(logged!.text)).toContain("3 × T-shirt (TEE-2) at €19.99 = €59.97");
+      const logged = logs.find((entry) => entry.msg === "e-mail stored (no SMTP_URL configured)");
+      expect(logged).toEqual(expect.objectContaining({ level: 30, subject: `Your order ${orderId} has shipped`, recipients: 1 }));
+      expect(logged).not.toHaveProperty("text");
+      const body = logs.find((entry) => entry.msg === "e-mail body");
+      expect(body).toMatchObject({ level: 20, subject: `Your order ${orderId} has shipped` });
+      expect(String(body!.body)).toContain("3 × T-shirt (TEE-2) at €19.99 = €59.97");
+      expect(JSON.stringify(logs)).not.toContain("bob@example.com");
     } finally {
       await dispatcher!.stop();
     }

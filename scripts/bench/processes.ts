@@ -79,7 +79,11 @@ export async function spawnShop(name: string, binary: string | undefined, env: R
   };
   run.spawned.push(handle);
   handle.baseUrl = await waitForBanner(handle, log);
-  await until(`${name} /health/ready`, 30_000, 100, async () => (await call(handle.baseUrl, "/health/ready")).status === 200);
+  // Fully ready: 200 alone may be `degraded` (RabbitMQ not connected yet).
+  await until(`${name} /health/ready`, 30_000, 100, async () => {
+    const answer = await call(handle.baseUrl, "/health/ready");
+    return answer.status === 200 && (answer.body as { status?: unknown } | null)?.status === "ok";
+  });
   return handle;
 }
 

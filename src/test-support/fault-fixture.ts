@@ -105,19 +105,25 @@ export function consumerChecks(state: "up" | "down"): Record<string, string> {
   return { "orders.consumer": state, "inventory.consumer": state, "notification.consumer": state };
 }
 
-/** GET /health/ready: the status and which dependency is up or down. */
-export async function readiness(baseUrl: string): Promise<{ status: number; checks: Record<string, string> }> {
+/** GET /health/ready as a load balancer sees it. */
+export interface Readiness {
+  /** The HTTP status: 200 ready (ok or degraded), 503 not. */
+  status: number;
+  /** The body's status: `ok`, `degraded` or `unavailable`. */
+  state: string;
+  /** Which dependency is up or down. */
+  checks: Record<string, string>;
+}
+
+/** GET /health/ready: the HTTP status, the body's status and which dependency is up or down. */
+export async function readiness(baseUrl: string): Promise<Readiness> {
   const res = await httpRequest(baseUrl, "/health/ready", { signal: AbortSignal.timeout(5_000) });
-  return { status: res.status, checks: ((await res.json()) as { checks: Record<string, string> }).checks };
+  const body = (await res.json()) as { status: string; checks: Record<string, string> };
+  return { status: res.status, state: body.status, checks: body.checks };
 }
 
 /** Polls readiness until `accept` holds; returns the answer seen. */
-export function readinessEventually(
-  shop: ShopProcess,
-  accept: (r: { status: number; checks: Record<string, string> }) => boolean,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<{ status: number; checks: Record<string, string> }> {
+export function readinessEventually(shop: ShopProcess, accept: (r: Readiness) => boolean, what: string, timeoutMs = 15_000): Promise<Readiness> {
   return eventually(() => readiness(shop.baseUrl), { accept, what, timeoutMs, intervalMs: 100 });
 }
 

@@ -1,4 +1,4 @@
-import type { BatchContext, BatchItem } from "../../../src/platform/messaging/handler.ts";
+import { deliveryLogFields, type BatchContext, type BatchItem } from "../../../src/platform/messaging/handler.ts";
 import type { OrderPlaced } from "../../orders/contract.ts";
 import { StockRejected, StockReserved } from "../contract.ts";
 import { planReservation, type StockLine } from "../domain/reservation-plan.ts";
@@ -29,12 +29,12 @@ export async function reserveStock(deps: Pick<InventoryDeps, "reservations" | "l
   for (const { orderId, plan, cause } of orders) {
     // The database answers ids in lower case; a producer may not have written them so.
     if (state.cancelled.has(orderId.toLowerCase())) {
-      deps.logger.info({ orderId }, "order was cancelled before it was placed; nothing reserved");
+      deps.logger.info({ ...deliveryLogFields(cause), orderId }, "order was cancelled before it was placed; nothing reserved");
       continue;
     }
     if (state.reserved.has(orderId.toLowerCase()) || decided.has(orderId)) {
       // The same order placed twice under another message id: its stock is reserved once, already answered.
-      deps.logger.warn({ orderId }, "order already has reservations; placement ignored");
+      deps.logger.warn({ ...deliveryLogFields(cause), orderId }, "order already has reservations; placement ignored");
       continue;
     }
     decided.add(orderId);

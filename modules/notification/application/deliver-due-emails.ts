@@ -1,3 +1,4 @@
+import { withLogContext } from "../../../src/platform/log-context.ts";
 import { inSpan, SpanAttributes, SpanKind, tracingEnabled } from "../../../src/platform/tracing/spans.ts";
 import { afterFailedAttempt, type RetryPolicy } from "../domain/delivery-policy.ts";
 import type { Notification } from "../domain/notification.ts";
@@ -33,19 +34,24 @@ export async function deliverDueEmails(
   const { from, policy, holdMs } = settings;
   const due = await notifications.claimDue(db, batchSize, { leaseMs: DELIVERY_LEASE_MS, holdMs, scope });
   const send = (row: Notification) => sender.send({ to: row.to, from, subject: row.subject, text: row.textBody, html: row.htmlBody });
-  const results = await Promise.allSettled(due.map((row) => (tracingEnabled() ? sendTraced(row, () => send(row)) : send(row))));
+  // Each send, and what the sender logs, under the correlation id of the event that asked for the e-mail.
+  const results = await Promise.allSettled(
+    due.map((row) =>
+      withLogContext({ correlationId: row.correlationId ?? undefined }, () => (tracingEnabled() ? sendTraced(row, () => send(row)) : send(row))),
+    ),
+  );
   const sent: string[] = [];
   for (const [i, row] of due.entries()) {
     const result = results[i]!;
     if (result.status === "fulfilled") {
       sent.push(row.id);
-      logger.debug({ notificationId: row.id, orderId: row.orderId, template: row.template, messageId: result.value.messageId }, "e-mail sent");
+      logger.debug({ correlationId: row.correlationId ?? undefined, notificationId: row.id, orderId: row.orderId, template: row.template, messageId: result.value.messageId }, "e-mail sent");
       continue;
     }
     const error = describe(result.reason);
     const outcome = afterFailedAttempt(row.attempts, policy);
     await notifications.recordFailure(db, row.id, outcome, error);
-    const fields = { notificationId: row.id, orderId: row.orderId, template: row.template, attempts: outcome.attempts, err: error };
+    const fields = { correlationId: row.correlationId ?? undefined, notificationId: row.id, orderId: row.orderId, template: row.template, attempts: outcome.attempts, err: error };
     if (outcome.status === "failed") logger.error(fields, "e-mail could not be sent; gave up");
     else logger.warn({ ...fields, retryInMs: outcome.retryInMs }, "e-mail could not be sent; will retry");
   }

@@ -26,7 +26,7 @@ export async function recordOrderEmails<E extends EventDefinition>(
     ctx.tx,
     items.map(({ data, envelope, traceparent }) => {
       const { orderId, version } = data as { orderId: string; version?: number };
-      return { messageId: envelope.id, orderId, template: email.template, email: email.render(data), version, traceparent };
+      return { messageId: envelope.id, orderId, template: email.template, email: email.render(data), version, traceparent, correlationId: envelope.correlationId };
     }),
   );
 }

@@ -23,6 +23,8 @@ export interface Notification {
   version: number | null;
   /** The trace context of the delivery that recorded it (null while tracing is off): sending it continues that trace. */
   traceparent: string | null;
+  /** The correlation id of the event it was rendered from (null for one recorded before it was kept). */
+  correlationId: string | null;
 }
 
 /** An e-mail to record for an order event. */
@@ -35,6 +37,8 @@ export interface NewNotification {
   version?: number;
   /** The trace context of the delivery that records it; undefined while tracing is off. */
   traceparent?: string;
+  /** The correlation id of the event: the e-mail's delivery is logged with it. */
+  correlationId?: string;
 }
 
 /** A failed e-mail put back to pending. */

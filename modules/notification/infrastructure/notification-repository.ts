@@ -13,8 +13,8 @@ const MAIL_CHANNEL = "shop_notification_mail";
 // Every order event records one: the rows and one NOTIFY (delivered at commit) in one statement.
 const INSERT_PENDING = `
 with added as (
-  insert into notification.notifications (id, message_id, order_id, template, "to", subject, text_body, html_body, version, traceparent)
-  select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[])
+  insert into notification.notifications (id, message_id, order_id, template, "to", subject, text_body, html_body, version, traceparent, correlation_id)
+  select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[])
   on conflict (message_id, template) do nothing
   returning id),
 announced as (select pg_notify('${MAIL_CHANNEL}', '') from added limit 1)
@@ -55,6 +55,7 @@ export const notificationRepository: NotificationRepository = {
       column((n) => n.email.html),
       column((n) => n.version ?? null),
       column((n) => n.traceparent ?? null),
+      column((n) => n.correlationId ?? null),
     ]);
     return row!.added;
   },

@@ -39,6 +39,8 @@ export const notifications = notificationSchema.table(
      * later and elsewhere, continues that trace.
      */
     traceparent: text("traceparent"),
+    /** The correlation id of the event that asked for it (null for one recorded before it was kept): its delivery's log lines carry it. */
+    correlationId: text("correlation_id"),
   },
   (table) => [
     unique("notifications_message_template_key").on(table.messageId, table.template),

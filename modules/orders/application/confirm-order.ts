@@ -1,4 +1,4 @@
-import type { BatchContext, BatchItem } from "../../../src/platform/messaging/handler.ts";
+import { deliveryLogFields, type BatchContext, type BatchItem } from "../../../src/platform/messaging/handler.ts";
 import type { StockReserved } from "../../inventory/contract.ts";
 import { OrderConfirmed } from "../contract.ts";
 import type { OrdersDeps } from "../ports.ts";
@@ -14,7 +14,7 @@ export async function confirmOrders(deps: Pick<OrdersDeps, "orders" | "logger">,
   const outcomes = await applyStatusChanges(deps, ctx.tx, items.map(({ data }) => ({ orderId: data.orderId, to: "confirmed" })));
   for (const [i, outcome] of outcomes.entries()) {
     if (!outcome.changed) {
-      deps.logger.info({ orderId: outcome.order.id, status: outcome.order.status }, "stock reserved for an order that is no longer pending; nothing to do");
+      deps.logger.info({ ...deliveryLogFields(items[i]!.envelope), orderId: outcome.order.id, status: outcome.order.status }, "stock reserved for an order that is no longer pending; nothing to do");
       continue;
     }
     await ctx.emit(items[i]!.envelope, OrderConfirmed, orderSnapshot(outcome.order));

@@ -1,4 +1,4 @@
-import type { BatchContext, BatchItem } from "../../../src/platform/messaging/handler.ts";
+import { deliveryLogFields, type BatchContext, type BatchItem } from "../../../src/platform/messaging/handler.ts";
 import type { StockRejected } from "../../inventory/contract.ts";
 import { OrderRejected } from "../contract.ts";
 import { shortageReason } from "../domain/stock-shortage.ts";
@@ -21,7 +21,7 @@ export async function rejectOrders(deps: Pick<OrdersDeps, "orders" | "logger">, 
   for (const [i, outcome] of outcomes.entries()) {
     const { data, envelope } = items[i]!;
     if (!outcome.changed) {
-      deps.logger.info({ orderId: data.orderId, status: outcome.order.status }, "stock rejected for an order that is no longer pending; nothing to do");
+      deps.logger.info({ ...deliveryLogFields(envelope), orderId: data.orderId, status: outcome.order.status }, "stock rejected for an order that is no longer pending; nothing to do");
       continue;
     }
     await ctx.emit(envelope, OrderRejected, { ...orderSnapshot(outcome.order), reason: reasons[i]!, shortages: data.shortages });

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { enterLogContext, traceIdOf } from "../log-context.ts";
 
 /** The ids that follow one request: its own, and the correlation id of the flow it belongs to. */
 export type RequestIds = {
@@ -9,6 +10,8 @@ export type RequestIds = {
 
 export const REQUEST_ID_HEADER = "x-request-id";
 export const CORRELATION_ID_HEADER = "x-correlation-id";
+/** W3C trace context: its trace id goes into the request's log lines. */
+export const TRACEPARENT_HEADER = "traceparent";
 
 // Incoming ids end up in logs and events: accept only short, plain tokens so nobody can inject
 // newlines, JSON or megabytes through a header.
@@ -29,7 +32,8 @@ export function requestIdsOf(set: { headers: Record<string, unknown> }): Request
  * then the correlation id too), puts them on the response headers as soon as the request arrives, and derives
  * `requestId` and `correlationId` into the context of the routes of the instance that `.use()`s it. The headers
  * are where every later hook of the request reads them (`requestIdsOf`): the error handler, also for a 404 that
- * matched no route, and the access log.
+ * matched no route, and the access log. The ids (and the trace id of a `traceparent` header) are also put in the
+ * log context, so every line logged on behalf of the request carries them.
  *
  * Named: the root app and each module router apply it (a module so that its handlers are typed with both
  * ids), and Elysia keeps one copy of its hooks per request.
@@ -39,7 +43,10 @@ export function requestContext() {
     .onRequest(({ request, set }) => {
       const requestId = acceptId(request.headers.get(REQUEST_ID_HEADER)) ?? Bun.randomUUIDv7();
       set.headers[REQUEST_ID_HEADER] = requestId;
-      set.headers[CORRELATION_ID_HEADER] = acceptId(request.headers.get(CORRELATION_ID_HEADER)) ?? requestId;
+      const correlationId = acceptId(request.headers.get(CORRELATION_ID_HEADER)) ?? requestId;
+      set.headers[CORRELATION_ID_HEADER] = correlationId;
+      // Every line logged while this request is handled carries them (the module's own lines too).
+      enterLogContext({ requestId, correlationId, traceId: traceIdOf(request.headers.get(TRACEPARENT_HEADER)) });
     })
     .derive({ as: "scoped" }, ({ set }) => requestIdsOf(set));
 }

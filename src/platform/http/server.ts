@@ -1,13 +1,14 @@
 import { Elysia, ValidationError, type AnyElysia } from "elysia";
+import { traceIdOf } from "../log-context.ts";
 import type { Logger } from "../logger.ts";
 import { authPlugin } from "./auth.ts";
 import { docs } from "./docs.ts";
 import { registerFormats } from "./formats.ts";
-import { healthRoutes, type ReadinessCheck } from "./health.ts";
+import { healthRoutes, type Readiness, type ReadinessCheck } from "./health.ts";
 import { parseJsonBody } from "./json-body.ts";
 import { refuseNulCharacters } from "./nul-characters.ts";
 import { errorToProblem } from "./problem.ts";
-import { requestContext, requestIdsOf } from "./request-context.ts";
+import { requestContext, requestIdsOf, TRACEPARENT_HEADER } from "./request-context.ts";
 import { httpTracing } from "./tracing.ts";
 import { tracingEnabled } from "../tracing/spans.ts";
 import { locateDecodeFailure, type ValidatedParts } from "./validation-errors.ts";
@@ -18,9 +19,11 @@ export const MAX_BODY_BYTES = 1_000_000;
 export interface HttpAppOptions {
   logger: Logger;
   authSecret: string;
-  /** Readiness checks by name, e.g. `{ postgres, rabbitmq }`. */
-  readiness: Record<string, ReadinessCheck>;
+  /** Readiness checks by name, e.g. `{ postgres, rabbitmq }`, each with what its being down means (health.ts). */
+  readiness: Record<string, ReadinessCheck | Readiness>;
   version?: string;
+  /** The module that serves a route (method and path template), for the request's log lines. */
+  moduleOfRoute?: (method: string, route: string) => string | undefined;
 }
 
 const startedAt = new WeakMap<Request, number>();
@@ -34,6 +37,16 @@ const startedAt = new WeakMap<Request, number>();
  */
 export function createHttpApp(options: HttpAppOptions) {
   const { logger } = options;
+  // The ids are read from the response headers: the access log runs after the response, outside the request's log context.
+  const requestFields = (request: Request, set: { headers: Record<string, unknown> }, route: string | undefined) => {
+    const { requestId, correlationId } = requestIdsOf(set);
+    return {
+      module: route === undefined ? undefined : options.moduleOfRoute?.(request.method, route),
+      requestId,
+      correlationId,
+      traceId: traceIdOf(request.headers.get(TRACEPARENT_HEADER)),
+    };
+  };
   registerFormats();
   // The root's route table, read by the error handler to locate a bound broken by a decoded number.
   const table: { routes?: () => readonly RouteEntry[] } = {};
@@ -58,23 +71,24 @@ export function createHttpApp(options: HttpAppOptions) {
       // for requests that match no route at all.
       .onError((context) => {
         const { error, request, set } = context;
-        const { requestId } = requestIdsOf(set);
+        const fields = requestFields(request, set, context.route);
+        const { requestId } = fields;
         const path = new URL(request.url).pathname;
         const decodeFailure =
           error instanceof ValidationError && error.type === "property" ? locateDecodeFailure(validatedParts(table.routes?.() ?? [], context)) : undefined;
         const response = errorToProblem(error, { requestId, instance: path, decodeFailure });
-        if (response.status >= 500) logger.error({ err: error, requestId, method: request.method, path }, "request failed");
+        if (response.status >= 500) logger.error({ err: error, ...fields, method: request.method, path }, "request failed");
         // Elysia leaves set.status at 500 for errors without a `status`; the access log reads it.
         set.status = response.status;
         return response;
       })
       // JSON bodies: malformed → 400 even where the body is optional; absurd nesting → 400 before validation.
       .onParse(parseJsonBody)
-      .onAfterResponse(({ request, set, response }) => {
+      .onAfterResponse(({ request, set, response, route }) => {
         const status = response instanceof Response ? response.status : Number(set.status ?? 200);
         const started = startedAt.get(request);
         const entry = {
-          requestId: requestIdsOf(set).requestId,
+          ...requestFields(request, set, route),
           method: request.method,
           path: new URL(request.url).pathname,
           status,

@@ -3,6 +3,7 @@ import type { Span } from "@opentelemetry/api";
 import type { DatabaseHandle } from "../db.ts";
 import { isTransient } from "../failures.ts";
 import { applyEvents, type Delivery } from "./apply-event.ts";
+import { withLogContext } from "../log-context.ts";
 import type { Logger } from "../logger.ts";
 import { TRACEPARENT_HEADER, type Broker } from "./broker.ts";
 import { checkData, parseEnvelope, type Envelope } from "./envelope.ts";
@@ -10,6 +11,7 @@ import type { EventHandler } from "./handler.ts";
 import { messageAttributes } from "./message-spans.ts";
 import { endSpan, SpanKind, startSpan, traceparentOf, tracingEnabled } from "../tracing/spans.ts";
 import type { Outbox } from "./outbox.ts";
+import { messageLogContext } from "./message-log-context.ts";
 import type { InboxTable } from "./tables.ts";
 
 export const RETRY_COUNT_HEADER = "x-retry-count";
@@ -98,7 +100,10 @@ export class MessageConsumer {
   private pump(): void {
     if (this.running || this.waiting.length === 0) return;
     const batch = this.waiting.splice(0, this.batchSize);
-    this.running = this.processBatch(batch)
+    // One message (the common case at rest): every line logged while it is handled carries its ids. In a batch,
+    // each per-message line names its message itself (and `on` handlers run each delivery in its context).
+    const work = () => this.processBatch(batch);
+    this.running = (batch.length === 1 ? withLogContext(this.contextOf(batch[0]!), work) : work())
       .catch((error) => {
         this.options.logger.error({ err: error, module: this.options.module }, "message settlement failed; it will be redelivered");
       })
@@ -181,7 +186,7 @@ export class MessageConsumer {
     const { module, logger } = this.options;
     if (logger.isLevelEnabled("debug")) {
       for (const [i, { envelope }] of valid.entries()) {
-        logger.debug({ module, event: envelope.name, messageId: envelope.id, duplicate: !applied[i] }, "event handled");
+        logger.debug({ module, ...this.contextOf(valid[i]!.message, envelope), duplicate: !applied[i] }, "event handled");
       }
     }
     // Outside the try: the effects are committed, so a failed ack (connection lost) is no handler failure to
@@ -240,13 +245,13 @@ export class MessageConsumer {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const transient = isTransient(error);
     if (!transient && attempt >= retryDelaysMs.length) {
-      logger.error({ module, event: envelope.name, messageId: envelope.id, attempts: attempt + 1, err: error }, "handler kept failing; parked in DLQ");
+      logger.error({ module, ...this.contextOf(message, envelope), attempts: attempt + 1, err: error }, "handler kept failing; parked in DLQ");
       return this.park(message, `handler failed after ${attempt + 1} attempts: ${reason}`);
     }
     // Transient (database unreachable, a lost race, a stale statement): wait the shortest delay and try again without spending an attempt.
     const nextAttempt = transient ? attempt : attempt + 1;
     const delay = transient ? Math.min(...retryDelaysMs) : retryDelaysMs[attempt]!;
-    logger.warn({ module, event: envelope.name, messageId: envelope.id, attempt: attempt + 1, delayMs: delay, err: reason }, "handler failed; retrying later");
+    logger.warn({ module, ...this.contextOf(message, envelope), attempt: attempt + 1, delayMs: delay, err: reason }, "handler failed; retrying later");
     await this.forward(message, "", this.names.retry(module, delay), {
       [RETRY_COUNT_HEADER]: nextAttempt,
       "x-last-error": reason.slice(0, 1000),
@@ -255,13 +260,20 @@ export class MessageConsumer {
 
   private async park(message: AMQPMessage, reason: string): Promise<void> {
     const { module, logger } = this.options;
-    logger.warn({ module, reason, messageId: message.properties.messageId }, "message parked in DLQ");
+    logger.warn({ module, ...this.contextOf(message), reason }, "message parked in DLQ");
     await this.forward(message, "", this.names.dlq(module), {
       [DEAD_LETTER_REASON_HEADER]: reason.slice(0, 2000),
       "x-original-routing-key": message.routingKey,
       "x-original-exchange": message.exchange,
       "x-failed-at": new Date().toISOString(),
     });
+  }
+
+  /** The ids a log line about this message carries (from the envelope when it is valid, else its AMQP properties). */
+  private contextOf(message: AMQPMessage, envelope?: Envelope) {
+    if (envelope) return messageLogContext(message, envelope);
+    const parsed = parseEnvelope(message.bodyString());
+    return messageLogContext(message, parsed.ok ? parsed.envelope : undefined);
   }
 
   /** Republishes a copy (confirmed) before acking the original; if that fails the original is redelivered. */

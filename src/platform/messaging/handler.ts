@@ -1,4 +1,5 @@
 import type { Transaction } from "../db.ts";
+import { currentLogContext, withLogContext } from "../log-context.ts";
 import type { Envelope } from "./envelope.ts";
 import type { EventData, EventDefinition } from "./event.ts";
 
@@ -37,11 +38,25 @@ export interface EventHandler<E extends EventDefinition = EventDefinition> {
   handleMany(items: BatchItem<E>[], ctx: BatchContext): Promise<void>;
 }
 
-/** Pairs an event with what a module does for one delivery of it (deliveries of a batch in turn). */
+/**
+ * Pairs an event with what a module does for one delivery of it (deliveries of a batch in turn); the lines it logs
+ * carry the delivery's correlation id, message id and event.
+ */
 export function on<E extends EventDefinition>(event: E, handle: (data: EventData<E>, ctx: HandlerContext) => Promise<void>): EventHandler {
   return onBatch(event, async (items, { tx, emit }) => {
-    for (const { data, envelope } of items) await handle(data, { tx, envelope, emit: (e, d) => emit(envelope, e, d) });
+    for (const { data, envelope } of items) {
+      const current = currentLogContext();
+      // The trace id the consumer found for this very message, if the whole batch is this one message.
+      const traceId = current?.messageId === envelope.id ? current.traceId : undefined;
+      const context = { correlationId: envelope.correlationId, traceId, messageId: envelope.id, event: envelope.name };
+      await withLogContext(context, () => handle(data, { tx, envelope, emit: (e, d) => emit(envelope, e, d) }));
+    }
   });
+}
+
+/** The ids a batch handler's log line about one delivery carries: its correlation id, message id and event. */
+export function deliveryLogFields(envelope: Envelope): { correlationId: string; messageId: string; event: string } {
+  return { correlationId: envelope.correlationId, messageId: envelope.id, event: envelope.name };
 }
 
 /** Pairs an event with what a module does for a batch of its deliveries at once. */

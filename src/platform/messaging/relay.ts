@@ -108,6 +108,14 @@ export class OutboxRelay {
     const sent = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
     const failed = rows.filter((_, i) => results[i]!.status === "rejected").map((r) => r.id);
     if (sent.length > 0) await sqlOf(database.db).unsafe(this.statements.markSent, [sent]);
+    const { logger } = this.options;
+    if (logger.isLevelEnabled("debug")) {
+      for (const [i, row] of rows.entries()) {
+        if (results[i]!.status !== "fulfilled") continue;
+        const { envelope } = row;
+        logger.debug({ correlationId: envelope.correlationId, messageId: envelope.id, event: envelope.name }, "event published");
+      }
+    }
     if (failed.length > 0) {
       const rejection = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
       const reason = String(rejection.reason?.message ?? rejection.reason ?? "publish failed");

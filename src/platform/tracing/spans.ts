@@ -48,14 +48,6 @@ export function currentTraceId(): string | undefined {
   return active && isSpanContextValid(active) ? active.traceId : undefined;
 }
 
-/**
- * The trace id in a `traceparent` (a delivery's `BatchItem.traceparent`, an envelope's): for logs about a message, whose
- * span is not the active one (the deliveries of a batch are processed together, each in a span of its own).
- */
-export function traceIdOf(traceparent: string | undefined): string | undefined {
-  return traceparent?.slice(3, 35);
-}
-
 /** The `traceparent` of the span active here, or undefined when there is none or tracing is off. */
 export function currentTraceparent(): string | undefined {
   if (!tracer) return undefined;
