@@ -22,7 +22,7 @@ export interface PlaceOrderInput {
  * throws, neither is kept.
  */
 export async function placeOrder(
-  deps: Pick<OrdersDeps, "db" | "orders" | "catalog" | "outbox">,
+  deps: Pick<OrdersDeps, "db" | "orders" | "catalog" | "outbox" | "metrics">,
   input: PlaceOrderInput,
   alsoInTransaction?: (tx: Transaction, order: Order) => Promise<void>,
 ): Promise<Order> {
@@ -37,11 +37,13 @@ export async function placeOrder(
   const { text, params } = deps.outbox.insertWith(event, deps.orders.insertWrites(order));
   if (!alsoInTransaction) {
     await sqlOf(deps.db).unsafe(text, params as never[]);
+    deps.metrics.placed.inc();
     return order;
   }
   await deps.db.transaction(async (tx) => {
     await sqlOf(tx).unsafe(text, params as never[]);
     await alsoInTransaction(tx, order);
   });
+  deps.metrics.placed.inc();
   return order;
 }

@@ -1,9 +1,12 @@
 import { Elysia, ValidationError, type AnyElysia } from "elysia";
 import type { Logger } from "../logger.ts";
+import { httpMetrics } from "../metrics/http-metrics.ts";
+import type { Registry } from "../metrics/registry.ts";
 import { authPlugin } from "./auth.ts";
 import { docs } from "./docs.ts";
 import { registerFormats } from "./formats.ts";
 import { healthRoutes, type ReadinessCheck } from "./health.ts";
+import { metricsRoute } from "./metrics-route.ts";
 import { parseJsonBody } from "./json-body.ts";
 import { refuseNulCharacters } from "./nul-characters.ts";
 import { errorToProblem } from "./problem.ts";
@@ -19,6 +22,8 @@ export interface HttpAppOptions {
   /** Readiness checks by name, e.g. `{ postgres, rabbitmq }`. */
   readiness: Record<string, ReadinessCheck>;
   version?: string;
+  /** The process's metrics: requests are counted and timed there, and `GET /metrics` serves it. */
+  metrics?: Registry;
 }
 
 const startedAt = new WeakMap<Request, number>();
@@ -32,6 +37,7 @@ const startedAt = new WeakMap<Request, number>();
  */
 export function createHttpApp(options: HttpAppOptions) {
   const { logger } = options;
+  const requests = options.metrics && httpMetrics(options.metrics);
   registerFormats();
   // The root's route table, read by the error handler to locate a bound broken by a decoded number.
   const table: { routes?: () => readonly RouteEntry[] } = {};
@@ -66,9 +72,11 @@ export function createHttpApp(options: HttpAppOptions) {
       })
       // JSON bodies: malformed → 400 even where the body is optional; absurd nesting → 400 before validation.
       .onParse(parseJsonBody)
-      .onAfterResponse(({ request, set, response }) => {
+      .onAfterResponse(({ request, set, response, route }) => {
         const status = response instanceof Response ? response.status : Number(set.status ?? 200);
         const started = startedAt.get(request);
+        // By the route template Elysia matched (`/orders/:id`), never the raw path.
+        if (requests && started !== undefined) requests.record(route, request.method, status, (performance.now() - started) / 1000);
         const entry = {
           requestId: requestIdsOf(set).requestId,
           method: request.method,
@@ -81,6 +89,7 @@ export function createHttpApp(options: HttpAppOptions) {
       })
       .use(docs({ version: options.version }))
       .use(healthRoutes(options.readiness))
+      .use(options.metrics ? metricsRoute(options.metrics) : new Elysia())
       // For the routes added after this line (not health and docs, which read no input), after validation and the
       // routes' own auth checks (transform): text PostgreSQL cannot store → 422 naming the field, not a 500.
       .onBeforeHandle(({ body, query, params }) => refuseNulCharacters({ body, query, params }))

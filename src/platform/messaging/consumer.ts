@@ -3,6 +3,7 @@ import type { DatabaseHandle } from "../db.ts";
 import { isTransient } from "../failures.ts";
 import { applyEvents, type Delivery } from "./apply-event.ts";
 import type { Logger } from "../logger.ts";
+import type { ConsumerMetrics } from "../metrics/messaging-metrics.ts";
 import type { Broker } from "./broker.ts";
 import { checkData, parseEnvelope, type Envelope } from "./envelope.ts";
 import type { EventHandler } from "./handler.ts";
@@ -24,6 +25,8 @@ export interface ConsumerOptions {
   broker: Broker;
   retryDelaysMs: number[];
   logger: Logger;
+  /** Counts deliveries handled, skipped as duplicates, retried and parked, and times batches. */
+  metrics?: ConsumerMetrics;
   /** Unacknowledged deliveries the broker may push ahead (default 100). */
   prefetch?: number;
   /** Deliveries applied in one transaction at most (default 25). */
@@ -136,6 +139,7 @@ export class MessageConsumer {
     if (valid.length === 0) return;
 
     let applied: boolean[];
+    const started = performance.now();
     try {
       applied = await applyEvents(this.options, valid);
     } catch (error) {
@@ -148,6 +152,7 @@ export class MessageConsumer {
       return;
     }
     const { module, logger } = this.options;
+    this.count(applied, performance.now() - started);
     if (logger.isLevelEnabled("debug")) {
       for (const [i, { envelope }] of valid.entries()) {
         logger.debug({ module, event: envelope.name, messageId: envelope.id, duplicate: !applied[i] }, "event handled");
@@ -161,12 +166,25 @@ export class MessageConsumer {
 
   private async processAlone(delivery: Delivery & { message: AMQPMessage }): Promise<void> {
     const { message, envelope } = delivery;
+    const started = performance.now();
+    let applied: boolean[];
     try {
-      await applyEvents(this.options, [delivery]);
+      applied = await applyEvents(this.options, [delivery]);
     } catch (error) {
       return this.retry(message, envelope, error);
     }
+    this.count(applied, performance.now() - started);
     await message.ack();
+  }
+
+  /** A batch applied: how many were new, how many the inbox had, how long it took. */
+  private count(applied: readonly boolean[], elapsedMs: number): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const fresh = applied.filter(Boolean).length;
+    metrics.handled(fresh);
+    metrics.duplicates(applied.length - fresh);
+    metrics.batch(elapsedMs / 1000);
   }
 
   /** The handler for a valid message, or why the message can never be handled. */
@@ -219,6 +237,7 @@ export class MessageConsumer {
       [RETRY_COUNT_HEADER]: nextAttempt,
       "x-last-error": reason.slice(0, 1000),
     });
+    this.options.metrics?.retried();
   }
 
   private async park(message: AMQPMessage, reason: string): Promise<void> {
@@ -230,6 +249,7 @@ export class MessageConsumer {
       "x-original-exchange": message.exchange,
       "x-failed-at": new Date().toISOString(),
     });
+    this.options.metrics?.parked();
   }
 
   /** Republishes a copy (confirmed) before acking the original; if that fails the original is redelivered. */
