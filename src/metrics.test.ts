@@ -4,6 +4,7 @@ import { commerce, newSku } from "./test-support/commerce.ts";
 import { eventually } from "./test-support/eventually.ts";
 import { parseSamples, sampleValue } from "./test-support/prometheus-text.ts";
 import { publishRaw } from "./test-support/broker.ts";
+import { resolve } from "node:path";
 
 let t: TestShop;
 let api: ReturnType<typeof commerce>;
@@ -121,5 +122,24 @@ describe("GET /metrics", () => {
       timeoutMs: 20_000,
       intervalMs: 500,
     });
+  });
+
+  test("when the example alert rules and the Grafana dashboard name a metric, then the shop exports it", async () => {
+    const text = await scrape();
+    // Every family the registry declares (also those with no sample yet), with the series a histogram adds.
+    const exported = new Set(["up"]);
+    for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+      exported.add(name!);
+      if (type === "histogram") for (const suffix of ["_bucket", "_count", "_sum"]) exported.add(`${name}${suffix}`);
+    }
+    const namesIn = (promql: string[]) => new Set(promql.flatMap((expr) => [...expr.matchAll(/\b(?:up|(?:shop|process|nodejs)_[a-z0-9_]+)\b/g)].map((m) => m[0])));
+    const root = resolve(import.meta.dir, "..");
+    const rules = (await Bun.file(`${root}/deploy/prometheus/alerts.yml`).text()).split("\n").filter((line) => line.trim().startsWith("expr:"));
+    const dashboard = (await Bun.file(`${root}/deploy/grafana/dashboards/shop.json`).json()) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+    const panels = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr));
+    for (const [what, names] of [["alert rules", namesIn(rules)], ["dashboard", namesIn(panels)]] as const) {
+      expect({ what, unknown: [...names].filter((name) => !exported.has(name)) }).toEqual({ what, unknown: [] });
+      expect(names.size).toBeGreaterThan(10);
+    }
   });
 });
