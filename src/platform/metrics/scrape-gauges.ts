@@ -2,9 +2,12 @@ import { Gauge, type Registry } from "prom-client";
 import { qualifiedName, sqlOf, type DatabaseHandle } from "../db.ts";
 import type { OutboxTable } from "../messaging/tables.ts";
 
+/** How long a scrape waits for a read (a database or a broker that hangs must not hang the scrape). */
+const READ_TIMEOUT_MS = 2_000;
+
 /**
  * A value read at scrape time, kept for `maxAgeMs`: scrapes close together (several Prometheus servers, a
- * dashboard's refresh) share one read. A read that fails leaves the last value.
+ * dashboard's refresh) share one read. A read that fails or takes longer than 2 s leaves the last value.
  */
 export function cachedRead<T>(maxAgeMs: number, read: () => Promise<T>): () => Promise<T | undefined> {
   let value: T | undefined;
@@ -12,15 +15,21 @@ export function cachedRead<T>(maxAgeMs: number, read: () => Promise<T>): () => P
   let reading: Promise<void> | undefined;
   return async () => {
     if (performance.now() - readAt >= maxAgeMs) {
-      reading ??= read()
-        .then((fresh) => {
-          value = fresh;
-        })
-        .catch(() => {})
-        .finally(() => {
+      reading ??= (async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("metrics read timed out")), READ_TIMEOUT_MS);
+        });
+        try {
+          value = await Promise.race([read(), timeout]);
+        } catch {
+          // The last value stays.
+        } finally {
+          clearTimeout(timer);
           readAt = performance.now();
           reading = undefined;
-        });
+        }
+      })();
       await reading;
     }
     return value;
