@@ -70,6 +70,15 @@ module.exports = {
       },
     },
     {
+      name: "modules-record-metrics-through-the-platform",
+      severity: "error",
+      comment:
+        "A module counts and times what it does through its context's `metrics` (src/platform/metrics/module-metrics.ts); " +
+        "the process's registry, its names and its exposition are the platform's. No module imports prom-client.",
+      from: { path: "^modules/" },
+      to: { path: "(^|/)node_modules/prom-client/" },
+    },
+    {
       name: "contract-is-schemas-only",
       severity: "error",
       comment:

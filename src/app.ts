@@ -6,6 +6,10 @@ import type { Logger } from "./platform/logger.ts";
 import { Broker } from "./platform/messaging/broker.ts";
 import type { MessageConsumer } from "./platform/messaging/consumer.ts";
 import { moduleMessaging } from "./platform/messaging/module-messaging.ts";
+import { messagingMetrics } from "./platform/metrics/messaging-metrics.ts";
+import { moduleMetrics } from "./platform/metrics/module-metrics.ts";
+import { createMetricsRegistry, type Registry } from "./platform/metrics/registry.ts";
+import { consumerGauge, outboxGauges, queueGauges } from "./platform/metrics/scrape-gauges.ts";
 import type { BackgroundLoop, ModuleDefinition, ShopModule } from "./platform/module.ts";
 import type { RetentionPeriods } from "./platform/retention/rule.ts";
 import type { RetentionModule } from "./platform/retention/sweeper.ts";
@@ -31,6 +35,8 @@ export interface Shop {
   databaseOf(module: ModuleName): DatabaseHandle;
   broker: Broker;
   modules: ShopModule[];
+  /** This process's metrics, served at GET /metrics. */
+  metrics: Registry;
   /** Deletes what the retention periods let go, in the background. */
   sweeper: RetentionSweeper;
   /**
@@ -49,16 +55,30 @@ export function databaseUrls(config: Config): string[] {
   return [...new Set(config.modules.map((name) => config.moduleDatabaseUrls[name]))];
 }
 
-function createModule<M extends ModuleName>(name: M, config: Config, database: DatabaseHandle, background: DatabaseHandle, logger: Logger): ShopModule {
+function createModule<M extends ModuleName>(
+  name: M,
+  config: Config,
+  database: DatabaseHandle,
+  background: DatabaseHandle,
+  logger: Logger,
+  metrics: Registry,
+): ShopModule {
   const definition: ModuleDefinition<ModuleSettings[M]> = MODULES[name];
-  return definition.create({ database, background, logger, authSecret: config.authSecret, settings: moduleSettings(config, name) });
+  return definition.create({
+    database,
+    background,
+    logger,
+    authSecret: config.authSecret,
+    metrics: moduleMetrics(metrics, name),
+    settings: moduleSettings(config, name),
+  });
 }
 
 /**
  * Opens one pool pair per database the selected modules live in and builds the modules, each on its own database.
  * No query yet: postgres.js connects on first use.
  */
-export function openShop(config: Config, logger: Logger) {
+export function openShop(config: Config, logger: Logger, metrics: Registry = createMetricsRegistry({ processMetrics: false })) {
   const pools = openDatabasePools(databaseUrls(config), {
     max: config.databasePoolSize,
     applicationName: `shop:${config.modules.join("+")}`,
@@ -69,7 +89,7 @@ export function openShop(config: Config, logger: Logger) {
   const poolsOf = (name: ModuleName) => pools.of(config.moduleDatabaseUrls[name]);
   const modules = config.modules.map((name) => {
     const { database, background } = poolsOf(name);
-    return { name, module: createModule(name, config, database, background, logger.child({ module: name })), database, background };
+    return { name, module: createModule(name, config, database, background, logger.child({ module: name }), metrics), database, background };
   });
   const periods = retentionPeriods(config);
   const retention = config.modules.map((name): RetentionModule => ({ name, sql: poolsOf(name).background.sql, rules: MODULES[name].retention?.(periods) ?? [] }));
@@ -80,14 +100,15 @@ export function openShop(config: Config, logger: Logger) {
     /** Each selected module with the pools of its database. */
     modules,
     retention,
+    metrics,
     close: () => pools.close(),
   };
 }
 
 /** Opens the databases (creating and migrating them), builds the selected modules. No traffic yet. */
-export async function prepare(config: Config, logger: Logger, signal?: AbortSignal) {
+export async function prepare(config: Config, logger: Logger, signal?: AbortSignal, metrics?: Registry) {
   for (const url of databaseUrls(config)) await waitForDatabase(url, logger, signal);
-  const shop = openShop(config, logger);
+  const shop = openShop(config, logger, metrics);
   try {
     for (const url of databaseUrls(config)) {
       // Migrations on connections of their own, with no statement timeout: an index on a big table may take a while.
@@ -127,7 +148,7 @@ async function startTracedShop(
   options: { seed?: boolean; signal?: AbortSignal },
   tracing: Tracing | undefined,
 ): Promise<Shop> {
-  const prepared = await prepare(config, logger, options.signal);
+  const prepared = await prepare(config, logger, options.signal, createMetricsRegistry());
   const modules = prepared.modules.map((m) => m.module);
   if (options.seed) for (const module of modules) await module.seed?.();
   const loops: BackgroundLoop[] = modules.flatMap((module) => module.loops ?? []);
@@ -141,6 +162,8 @@ async function startTracedShop(
       broker.addTopology({ module: name, routingKeys: consumes.map((e) => e.name), retryDelaysMs: config.retryDelaysMs });
     }
   }
+  const metrics = prepared.metrics;
+  const counts = messagingMetrics(metrics);
   const messaging = prepared.modules.map(({ name, module, database, background }) =>
     moduleMessaging(module, {
       database,
@@ -150,10 +173,22 @@ async function startTracedShop(
       maxMessageAgeMs: config.inboxRetentionMs,
       outboxPollMs: config.outboxPollMs,
       logger: logger.child({ module: name }),
+      metrics: counts,
     }),
   );
   const consumers = messaging.flatMap((m): MessageConsumer[] => (m.consumer ? [m.consumer] : []));
   const relays = messaging.map((m) => m.relay);
+  // Read at scrape time: a count per module's outbox (at most once a second), the broker's queues (at most every 5 s).
+  outboxGauges(
+    metrics,
+    prepared.modules.map(({ name, module, background }) => ({ module: name, database: background, table: module.outboxTable })),
+  );
+  consumerGauge(metrics, consumers);
+  const consumed = consumers.map((c) => c.module);
+  queueGauges(metrics, async () => {
+    const counts = await broker.messageCounts(consumed.flatMap((m) => [broker.names.queue(m), broker.names.dlq(m)]));
+    return consumed.map((module, i) => ({ module, ready: counts[2 * i]!, deadLettered: counts[2 * i + 1]! }));
+  });
   // Subscriptions are registered before the broker connects; relays wait for it (and are woken when it does).
   for (const worker of [...consumers, ...relays]) await worker.start();
   broker.start();
@@ -167,6 +202,7 @@ async function startTracedShop(
     moduleOfRoute: (method, route) => routeModules.get(`${method} ${route}`),
     authSecret: config.authSecret,
     version: packageJson.version,
+    metrics,
     readiness: {
       // Every database a module of this process lives in.
       postgres: async () => {
@@ -206,5 +242,5 @@ async function startTracedShop(
       logger.info("stopped");
     })());
 
-  return { config, http, databaseOf: prepared.databaseOf, broker, modules, sweeper, stop };
+  return { config, http, databaseOf: prepared.databaseOf, broker, modules, metrics, sweeper, stop };
 }

@@ -2,6 +2,7 @@ import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
 import { expireRows } from "../../src/platform/retention/rule.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
+import { inventoryMetrics } from "./infrastructure/inventory-metrics.ts";
 import { OrderCancelled, OrderPlaced, OrderShipped } from "../orders/contract.ts";
 import { checkStockInvariants } from "./application/check-stock-invariants.ts";
 import { seedCatalog } from "./application/seed-catalog.ts";
@@ -28,13 +29,14 @@ export const inventoryModule: ModuleDefinition = {
     // can still be applied, so the marker has nothing left to stop.
     expireRows({ table: cancelledOrders, what: "cancelled-order markers", since: "cancelled_at", periodMs: periods.inboxMs }),
   ],
-  create({ database, logger, authSecret }) {
+  create({ database, logger, authSecret, metrics }) {
     const deps: InventoryDeps = {
       db: database.db,
       products: productRepository,
       reservations: reservationRepository,
       outbox: createOutbox(outbox, "inventory"),
       logger,
+      metrics: inventoryMetrics(metrics),
     };
     return {
       name: "inventory",

@@ -4,6 +4,7 @@ import type { Outbox } from "../../src/platform/messaging/outbox.ts";
 import type { CatalogChange, CatalogFields, Product } from "./domain/product.ts";
 import type { StockLine } from "./domain/reservation-plan.ts";
 import type { SkuAvailability } from "./domain/shortages.ts";
+import type { CountMetric } from "../../src/platform/metrics/module-metrics.ts";
 
 /**
  * What the inventory use cases need from the outside, in their own terms. infrastructure/ implements these
@@ -16,6 +17,15 @@ export interface InventoryDeps {
   reservations: ReservationRepository;
   outbox: Outbox;
   logger: Logger;
+  metrics: InventoryMetrics;
+}
+
+/** What inventory counts, each once the change is committed. */
+export interface InventoryMetrics {
+  /** Placements whose every line was reserved. */
+  reservationsMade: CountMetric;
+  /** Placements refused for lack of stock (the order is rejected). */
+  reservationsRejected: CountMetric;
 }
 
 /** The catalog and its stock. Every stock change is one conditional statement: no overselling. */

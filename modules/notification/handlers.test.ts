@@ -50,7 +50,7 @@ async function deliver(envelope: Envelope): Promise<void> {
   await database.db.transaction(async (tx) => {
     const emit = (cause: Envelope, event: EventDefinition, data: unknown) =>
       box.add(tx, event, data as never, { correlationId: cause.correlationId, causationId: cause.id });
-    await handler.handleMany([{ data: envelope.data, envelope }], { tx, emit });
+    await handler.handleMany([{ data: envelope.data, envelope }], { tx, emit, afterCommit: () => {} });
   });
 }
 
@@ -114,7 +114,7 @@ describe("order e-mail handlers", () => {
     await database.db.transaction((tx) =>
       handler.handleMany(
         [...envelopes, envelopes[1]!].map((envelope) => ({ data: envelope.data, envelope })),
-        { tx, emit: () => Promise.reject(new Error("unused")) },
+        { tx, emit: () => Promise.reject(new Error("unused")), afterCommit: () => {} },
       ),
     );
     for (const order of orders) {
@@ -146,7 +146,7 @@ describe("order e-mail handlers", () => {
     const envelope = envelopeOf(OrderConfirmed, order);
     const handler = handlers.find((h) => h.event.name === envelope.name)!;
     const failure = database.db.transaction(async (tx) => {
-      await handler.handleMany([{ data: envelope.data, envelope }], { tx, emit: () => Promise.reject(new Error("unused")) });
+      await handler.handleMany([{ data: envelope.data, envelope }], { tx, emit: () => Promise.reject(new Error("unused")), afterCommit: () => {} });
       throw new Error("a later step failed");
     });
     await expect(failure).rejects.toThrow("a later step failed");

@@ -4,6 +4,7 @@ import { messagingRetention } from "../../src/platform/retention/messaging-rules
 import { expireRows } from "../../src/platform/retention/rule.ts";
 import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../orders/contract.ts";
 import { MailDispatcher } from "./application/mail-dispatcher.ts";
+import { notificationMetrics } from "./infrastructure/notification-metrics.ts";
 import { reportFailedEmails } from "./application/report-failed-emails.ts";
 import { retryFailedEmails, type RetryOutcome } from "./application/retry-failed-emails.ts";
 import { notificationHandlers } from "./handlers.ts";
@@ -52,7 +53,13 @@ export const notificationModule: ModuleDefinition<MailSettings> = {
     const smtp = smtpUrl ? new SmtpMailSender(smtpUrl) : undefined;
     const sender = smtp ?? new StoredMailSender(context.logger);
     const policy = retryDelaysMs ? { maxAttempts: retryDelaysMs.length + 1, backoffMs: retryDelaysMs } : undefined;
-    const deps: NotificationDeps = { db: context.database.db, notifications: notificationRepository, sender, logger: context.logger };
+    const deps: NotificationDeps = {
+      db: context.database.db,
+      notifications: notificationRepository,
+      sender,
+      logger: context.logger,
+      metrics: notificationMetrics(context.metrics),
+    };
     const dispatcher = new MailDispatcher({ ...deps, database: context.background ?? context.database, from, holdMs, policy });
     return {
       name: "notification",

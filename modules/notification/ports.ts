@@ -1,5 +1,6 @@
 import type { Database, Executor } from "../../src/platform/db.ts";
 import type { Logger } from "../../src/platform/logger.ts";
+import type { CountMetric } from "../../src/platform/metrics/module-metrics.ts";
 import type { AfterFailure, DeliveryStatus } from "./domain/delivery-policy.ts";
 import type { NewNotification, Notification, RetriedNotification } from "./domain/notification.ts";
 
@@ -13,6 +14,17 @@ export interface NotificationDeps {
   notifications: NotificationRepository;
   sender: MailSender;
   logger: Logger;
+  metrics: NotificationMetrics;
+}
+
+/** What notification counts about sending e-mails. */
+export interface NotificationMetrics {
+  /** E-mails the sender accepted. */
+  sent: CountMetric;
+  /** Attempts that failed and are tried again later. */
+  attemptsFailed: CountMetric;
+  /** E-mails given up on after their last attempt (status `failed`, waiting for `shop mail retry`). */
+  failed: CountMetric;
 }
 
 /** The e-mails about orders, from recording to delivery. Every method runs on the executor it is given. */

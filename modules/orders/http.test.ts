@@ -12,6 +12,7 @@ import { MAX_LINE_QUANTITY, MAX_ORDER_LINES } from "./domain/order-limits.ts";
 import { catalogRepository } from "./infrastructure/catalog-repository.ts";
 import { orderRepository } from "./infrastructure/order-repository.ts";
 import { outbox } from "./infrastructure/schema.ts";
+import { testModuleMetrics } from "../../src/test-support/metrics.ts";
 
 const SECRET = "orders-http-test-secret-0123456789abcdef";
 let testDb: TestDatabase;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   testDb = await createTestDatabase("orders_http");
   database = openDatabase(testDb.url);
   const logger = createLogger("silent");
-  const module = ordersModule.create({ database, logger, authSecret: SECRET });
+  const module = ordersModule.create({ database, logger, authSecret: SECRET, metrics: testModuleMetrics("orders") });
   await migrateModule(database, module.name, module.migrationsFolder);
   app = createHttpApp({ logger, authSecret: SECRET, readiness: {} }).use(module.routes!);
 });

@@ -17,6 +17,8 @@ import { ordersModule } from "./index.ts";
 import { catalogRepository } from "./infrastructure/catalog-repository.ts";
 import { orderRepository } from "./infrastructure/order-repository.ts";
 import { catalog, inbox, outbox } from "./infrastructure/schema.ts";
+import { ordersMetrics } from "./infrastructure/orders-metrics.ts";
+import { testModuleMetrics } from "../../src/test-support/metrics.ts";
 
 let testDb: TestDatabase;
 let database: DatabaseHandle;
@@ -26,7 +28,7 @@ const outboxWriter = createOutbox(outbox, "orders");
 beforeAll(async () => {
   testDb = await createTestDatabase("orders_handlers");
   database = openDatabase(testDb.url);
-  module = ordersModule.create({ database, logger: createLogger("silent"), authSecret: "s".repeat(32) });
+  module = ordersModule.create({ database, logger: createLogger("silent"), authSecret: "s".repeat(32), metrics: testModuleMetrics("orders") });
   await migrateModule(database, module.name, module.migrationsFolder);
 });
 
@@ -56,7 +58,7 @@ async function productInCatalog(priceCents = 500) {
 async function pendingOrder(lines: { sku: string; quantity: number }[]) {
   const id = `customer-${unique()}`;
   return placeOrder(
-    { db: database.db, orders: orderRepository, catalog: catalogRepository, outbox: outboxWriter },
+    { db: database.db, orders: orderRepository, catalog: catalogRepository, outbox: outboxWriter, metrics: ordersMetrics(testModuleMetrics("orders")) },
     { customer: { id, email: `${id}@example.com` }, items: lines, correlationId: "corr-placed" },
   );
 }

@@ -11,6 +11,7 @@ import { idempotencyKeyRepository } from "./infrastructure/idempotency-key-repos
 import { migrationsFolder } from "./infrastructure/migrations.ts";
 import { supersededMigrations } from "./infrastructure/superseded-migrations.ts";
 import { orderRepository } from "./infrastructure/order-repository.ts";
+import { ordersMetrics } from "./infrastructure/orders-metrics.ts";
 import { IDEMPOTENCY_KEY_RETENTION_MS } from "./domain/idempotency-key.ts";
 import { idempotencyKeys, inbox, outbox } from "./infrastructure/schema.ts";
 import type { OrdersDeps } from "./ports.ts";
@@ -29,7 +30,7 @@ export const ordersModule: ModuleDefinition = {
     // expired keys, this removes those of customers who never come back.
     expireRows({ table: idempotencyKeys, what: "Idempotency-Keys", since: "created_at", periodMs: IDEMPOTENCY_KEY_RETENTION_MS }),
   ],
-  create({ database, logger, authSecret }) {
+  create({ database, logger, authSecret, metrics }) {
     const deps: OrdersDeps = {
       db: database.db,
       orders: orderRepository,
@@ -37,6 +38,7 @@ export const ordersModule: ModuleDefinition = {
       idempotencyKeys: idempotencyKeyRepository,
       outbox: createOutbox(outbox, "orders"),
       logger,
+      metrics: ordersMetrics(metrics),
     };
     return {
       name: "orders",

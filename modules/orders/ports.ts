@@ -1,6 +1,7 @@
 import type { Executor, Writes } from "../../src/platform/db.ts";
 import type { Logger } from "../../src/platform/logger.ts";
 import type { Outbox } from "../../src/platform/messaging/outbox.ts";
+import type { CountMetric, ObserveMetric } from "../../src/platform/metrics/module-metrics.ts";
 import type { ExistingKey } from "./domain/idempotency-key.ts";
 import type { Order, StatusChange } from "./domain/order.ts";
 import type { OrderStatus } from "./domain/order-status.ts";
@@ -19,6 +20,18 @@ export interface OrdersDeps {
   idempotencyKeys: IdempotencyKeyRepository;
   outbox: Outbox;
   logger: Logger;
+  metrics: OrdersMetrics;
+}
+
+/** What orders counts, each once the change is committed. */
+export interface OrdersMetrics {
+  placed: CountMetric;
+  confirmed: CountMetric;
+  rejected: CountMetric;
+  cancelled: CountMetric;
+  shipped: CountMetric;
+  /** Seconds from an order's placement (its createdAt) to its confirmation. */
+  confirmationSeconds: ObserveMetric;
 }
 
 /** An order as lists show it: everything but the history. */

@@ -1,6 +1,7 @@
 import type { AnyElysia } from "elysia";
 import type { DatabaseHandle } from "./db.ts";
 import type { Logger } from "./logger.ts";
+import type { ModuleMetrics } from "./metrics/module-metrics.ts";
 import type { SupersededMigration } from "./migration-history.ts";
 import type { EventHandler } from "./messaging/handler.ts";
 import type { EventDefinition } from "./messaging/event.ts";
@@ -64,6 +65,8 @@ export interface BaseModuleContext {
   background?: DatabaseHandle;
   logger: Logger;
   authSecret: string;
+  /** Where the module counts and times what it does (orders placed, e-mails sent); the process serves them at /metrics. */
+  metrics: ModuleMetrics;
 }
 
 /** The context plus the module's own settings (read for it from the configuration); none when it needs none. */

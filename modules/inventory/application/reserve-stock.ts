@@ -14,7 +14,7 @@ import type { InventoryDeps } from "../ports.ts";
  * Three statements per batch, whatever its size: the orders' locks; what they hold and the stock of their skus
  * (whose product rows it locks, in sku order, so what was read stays true); one write of every reservation.
  */
-export async function reserveStock(deps: Pick<InventoryDeps, "reservations" | "logger">, items: BatchItem<typeof OrderPlaced>[], ctx: BatchContext): Promise<void> {
+export async function reserveStock(deps: Pick<InventoryDeps, "reservations" | "logger" | "metrics">, items: BatchItem<typeof OrderPlaced>[], ctx: BatchContext): Promise<void> {
   const { tx, emit } = ctx;
   const orders = items.map(({ data, envelope }) => ({ orderId: data.orderId, plan: planReservation(data.items), cause: envelope }));
   const orderIds = [...new Set(orders.map((o) => o.orderId))];
@@ -42,11 +42,13 @@ export async function reserveStock(deps: Pick<InventoryDeps, "reservations" | "l
     const shortages = findShortages(plan, stock);
     if (shortages.length > 0) {
       await emit(cause, StockRejected, { orderId, shortages });
+      ctx.afterCommit(() => deps.metrics.reservationsRejected.inc());
       continue;
     }
     for (const line of plan) take(stock, line);
     holds.push({ orderId, lines: plan });
     await emit(cause, StockReserved, { orderId, items: plan });
+    ctx.afterCommit(() => deps.metrics.reservationsMade.inc());
   }
   await deps.reservations.reserveAndHold(tx, holds);
 }

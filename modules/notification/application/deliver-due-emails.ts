@@ -25,12 +25,12 @@ export const DELIVERY_LEASE_MS = 60_000;
  * delivery is at-least-once.
  */
 export async function deliverDueEmails(
-  deps: Pick<NotificationDeps, "db" | "notifications" | "sender" | "logger">,
+  deps: Pick<NotificationDeps, "db" | "notifications" | "sender" | "logger" | "metrics">,
   settings: DeliverySettings,
   batchSize: number,
   scope: "recent" | "all" = "all",
 ): Promise<{ claimed: number; sent: number }> {
-  const { db, notifications, sender, logger } = deps;
+  const { db, notifications, sender, logger, metrics } = deps;
   const { from, policy, holdMs } = settings;
   const due = await notifications.claimDue(db, batchSize, { leaseMs: DELIVERY_LEASE_MS, holdMs, scope });
   const send = (row: Notification) => sender.send({ to: row.to, from, subject: row.subject, text: row.textBody, html: row.htmlBody });
@@ -51,11 +51,13 @@ export async function deliverDueEmails(
     const error = describe(result.reason);
     const outcome = afterFailedAttempt(row.attempts, policy);
     await notifications.recordFailure(db, row.id, outcome, error);
+    (outcome.status === "failed" ? metrics.failed : metrics.attemptsFailed).inc();
     const fields = { correlationId: row.correlationId ?? undefined, notificationId: row.id, orderId: row.orderId, template: row.template, attempts: outcome.attempts, err: error };
     if (outcome.status === "failed") logger.error(fields, "e-mail could not be sent; gave up");
     else logger.warn({ ...fields, retryInMs: outcome.retryInMs }, "e-mail could not be sent; will retry");
   }
   await notifications.markSent(db, sent);
+  metrics.sent.inc(sent.length);
   return { claimed: due.length, sent: sent.length };
 }
 

@@ -16,6 +16,8 @@ import { notificationRepository } from "../infrastructure/notification-repositor
 import { notifications } from "../infrastructure/schema.ts";
 import { SmtpMailSender } from "../infrastructure/smtp-mail-sender.ts";
 import { MailDispatcher } from "./mail-dispatcher.ts";
+import { notificationMetrics } from "../infrastructure/notification-metrics.ts";
+import { testModuleMetrics } from "../../../src/test-support/metrics.ts";
 
 const FROM = "Shop <shop@example.com>";
 const silent = pino({ level: "silent" });
@@ -118,6 +120,7 @@ function dispatcher(
     sender,
     from: FROM,
     logger: silent,
+    metrics: notificationMetrics(testModuleMetrics("notification")),
     policy: options.policy ?? FAST_RETRIES,
     pollMs: options.pollMs ?? 20,
     batchSize: options.batchSize,

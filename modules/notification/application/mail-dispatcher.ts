@@ -3,7 +3,7 @@ import type { Logger } from "../../../src/platform/logger.ts";
 import { NotifiedLoop } from "../../../src/platform/notified-loop.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../domain/delivery-policy.ts";
 import { DEFAULT_ORDER_HOLD_MS } from "../domain/email-sequence.ts";
-import type { MailSender, NotificationRepository } from "../ports.ts";
+import type { MailSender, NotificationMetrics, NotificationRepository } from "../ports.ts";
 import { deliverDueEmails } from "./deliver-due-emails.ts";
 
 const FULL_PASS_EVERY_MS = 5_000;
@@ -15,6 +15,7 @@ export interface MailDispatcherOptions {
   /** The From header of every e-mail (MAIL_FROM). */
   from: string;
   logger: Logger;
+  metrics: NotificationMetrics;
   policy?: RetryPolicy;
   /** How long an e-mail waits for its order's earlier e-mail to be recorded (default 5 minutes). */
   holdMs?: number;
@@ -37,11 +38,11 @@ export class MailDispatcher {
   private fullAgain = false;
 
   constructor(options: MailDispatcherOptions) {
-    const { database, notifications, sender, from, logger } = options;
+    const { database, notifications, sender, from, logger, metrics } = options;
     const policy = options.policy ?? DEFAULT_RETRY_POLICY;
     const batchSize = options.batchSize ?? 10;
     const holdMs = options.holdMs ?? DEFAULT_ORDER_HOLD_MS;
-    const deps = { db: database.db, notifications, sender, logger };
+    const deps = { db: database.db, notifications, sender, logger, metrics };
     const settings = { from, policy, holdMs };
     this.loop = new NotifiedLoop({
       name: "mail dispatcher",

@@ -10,6 +10,8 @@ import { orderRepository } from "../infrastructure/order-repository.ts";
 import { outbox } from "../infrastructure/schema.ts";
 import { applyStatusChange, applyStatusChanges } from "./apply-status-change.ts";
 import { placeOrder } from "./place-order.ts";
+import { ordersMetrics } from "../infrastructure/orders-metrics.ts";
+import { testModuleMetrics } from "../../../src/test-support/metrics.ts";
 
 let testDb: TestDatabase;
 let database: DatabaseHandle;
@@ -28,7 +30,7 @@ afterAll(async () => {
 async function pendingOrder() {
   const sku = `SKU-${crypto.randomUUID().slice(0, 8)}`;
   await catalogRepository.upsert(database.db, { sku, name: "Thing", priceCents: 100, currency: "EUR", active: true }, new Date());
-  const deps = { db: database.db, orders: orderRepository, catalog: catalogRepository, outbox: createOutbox(outbox, "orders") };
+  const deps = { db: database.db, orders: orderRepository, catalog: catalogRepository, outbox: createOutbox(outbox, "orders"), metrics: ordersMetrics(testModuleMetrics("orders")) };
   return placeOrder(deps, { customer: { id: "c1", email: "c1@example.com" }, items: [{ sku, quantity: 1 }], correlationId: "c" });
 }
 

@@ -12,15 +12,17 @@ import { requestStatusChange } from "./request-status-change.ts";
  * someone else's order: 404 `ORDERS.NOT_FOUND`.
  */
 export async function cancelOrder(
-  deps: Pick<OrdersDeps, "db" | "orders" | "outbox">,
+  deps: Pick<OrdersDeps, "db" | "orders" | "outbox" | "metrics">,
   input: { orderId: string; viewer: Viewer; reason?: string; correlationId: string },
 ): Promise<Order> {
   const reason = cancellationReason(input.viewer, input.reason);
-  return requestStatusChange(deps, {
+  const cancelled = await requestStatusChange(deps, {
     orderId: input.orderId,
     viewer: input.viewer,
     to: "cancelled",
     reason,
     record: (tx, order) => deps.outbox.add(tx, OrderCancelled, { ...orderSnapshot(order), reason }, { correlationId: input.correlationId }),
   });
+  deps.metrics.cancelled.inc();
+  return cancelled;
 }

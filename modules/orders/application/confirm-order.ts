@@ -10,7 +10,7 @@ import { orderSnapshot } from "./order-snapshot.ts";
  * `orders.order-confirmed` is emitted in the same transaction. An order that is no longer pending (cancelled
  * meanwhile, or already confirmed) is left alone: inventory learns of a cancellation from its own event.
  */
-export async function confirmOrders(deps: Pick<OrdersDeps, "orders" | "logger">, items: BatchItem<typeof StockReserved>[], ctx: BatchContext): Promise<void> {
+export async function confirmOrders(deps: Pick<OrdersDeps, "orders" | "logger" | "metrics">, items: BatchItem<typeof StockReserved>[], ctx: BatchContext): Promise<void> {
   const outcomes = await applyStatusChanges(deps, ctx.tx, items.map(({ data }) => ({ orderId: data.orderId, to: "confirmed" })));
   for (const [i, outcome] of outcomes.entries()) {
     if (!outcome.changed) {
@@ -18,5 +18,10 @@ export async function confirmOrders(deps: Pick<OrdersDeps, "orders" | "logger">,
       continue;
     }
     await ctx.emit(items[i]!.envelope, OrderConfirmed, orderSnapshot(outcome.order));
+    const placedAt = outcome.order.createdAt.getTime();
+    ctx.afterCommit(() => {
+      deps.metrics.confirmed.inc();
+      deps.metrics.confirmationSeconds.observe((Date.now() - placedAt) / 1000);
+    });
   }
 }

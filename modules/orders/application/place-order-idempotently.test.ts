@@ -13,6 +13,8 @@ import { idempotencyKeys, orders, outbox } from "../infrastructure/schema.ts";
 import { eventsFor, lockWaiters, openOrders, product, unique, type OrdersHarness } from "../test-support/orders-harness.ts";
 import type { OrdersDeps } from "../ports.ts";
 import { placeOrderIdempotently } from "./place-order-idempotently.ts";
+import { ordersMetrics } from "../infrastructure/orders-metrics.ts";
+import { testModuleMetrics } from "../../../src/test-support/metrics.ts";
 
 let h: OrdersHarness;
 let deps: OrdersDeps;
@@ -26,6 +28,7 @@ beforeAll(async () => {
     idempotencyKeys: idempotencyKeyRepository,
     outbox: createOutbox(outbox, "orders"),
     logger: createLogger("silent"),
+    metrics: ordersMetrics(testModuleMetrics("orders")),
   };
 });
 

@@ -12,16 +12,18 @@ import { orderRepository } from "../infrastructure/order-repository.ts";
 import { orders, outbox } from "../infrastructure/schema.ts";
 import type { OrdersDeps } from "../ports.ts";
 import { placeOrder } from "./place-order.ts";
+import { ordersMetrics } from "../infrastructure/orders-metrics.ts";
+import { testModuleMetrics } from "../../../src/test-support/metrics.ts";
 
 let testDb: TestDatabase;
 let database: DatabaseHandle;
-let deps: Pick<OrdersDeps, "db" | "orders" | "catalog" | "outbox">;
+let deps: Pick<OrdersDeps, "db" | "orders" | "catalog" | "outbox" | "metrics">;
 
 beforeAll(async () => {
   testDb = await createTestDatabase("orders_place");
   database = openDatabase(testDb.url);
   await migrateModule(database, "orders", migrationsFolder);
-  deps = { db: database.db, orders: orderRepository, catalog: catalogRepository, outbox: createOutbox(outbox, "orders") };
+  deps = { db: database.db, orders: orderRepository, catalog: catalogRepository, outbox: createOutbox(outbox, "orders"), metrics: ordersMetrics(testModuleMetrics("orders")) };
 });
 
 afterAll(async () => {

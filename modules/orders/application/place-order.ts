@@ -22,7 +22,7 @@ export interface PlaceOrderInput {
  * throws, neither is kept.
  */
 export async function placeOrder(
-  deps: Pick<OrdersDeps, "db" | "orders" | "catalog" | "outbox">,
+  deps: Pick<OrdersDeps, "db" | "orders" | "catalog" | "outbox" | "metrics">,
   input: PlaceOrderInput,
   alsoInTransaction?: (tx: Transaction, order: Order) => Promise<void>,
 ): Promise<Order> {
@@ -45,5 +45,6 @@ export async function placeOrder(
       await alsoInTransaction(tx, order);
     });
   });
+  deps.metrics.placed.inc();
   return order;
 }

@@ -11,7 +11,7 @@ import { orderSnapshot } from "./order-snapshot.ts";
  * names every shortage, and `orders.order-rejected` is emitted in the same transaction. An order that is no
  * longer pending is left alone.
  */
-export async function rejectOrders(deps: Pick<OrdersDeps, "orders" | "logger">, items: BatchItem<typeof StockRejected>[], ctx: BatchContext): Promise<void> {
+export async function rejectOrders(deps: Pick<OrdersDeps, "orders" | "logger" | "metrics">, items: BatchItem<typeof StockRejected>[], ctx: BatchContext): Promise<void> {
   const reasons = items.map(({ data }) => shortageReason(data.shortages));
   const outcomes = await applyStatusChanges(
     deps,
@@ -25,5 +25,6 @@ export async function rejectOrders(deps: Pick<OrdersDeps, "orders" | "logger">, 
       continue;
     }
     await ctx.emit(envelope, OrderRejected, { ...orderSnapshot(outcome.order), reason: reasons[i]!, shortages: data.shortages });
+    ctx.afterCommit(() => deps.metrics.rejected.inc());
   }
 }

@@ -16,6 +16,8 @@ import { cancelOrder } from "./cancel-order.ts";
 import { applyStatusChange } from "./apply-status-change.ts";
 import { placeOrder } from "./place-order.ts";
 import { shipOrder } from "./ship-order.ts";
+import { ordersMetrics } from "../infrastructure/orders-metrics.ts";
+import { testModuleMetrics } from "../../../src/test-support/metrics.ts";
 
 let h: OrdersHarness;
 const events = createOutbox(outbox, "orders");
@@ -31,13 +33,13 @@ afterAll(async () => {
   await h?.close();
 });
 
-const deps = (orders: OrderRepository = orderRepository) => ({ db: h.database.db, orders, outbox: events });
+const deps = (orders: OrderRepository = orderRepository) => ({ db: h.database.db, orders, outbox: events, metrics: ordersMetrics(testModuleMetrics("orders")) });
 
 async function pendingOrder(): Promise<Order> {
   const sku = await product(h, 700);
   const id = `customer-${unique().toLowerCase()}`;
   return placeOrder(
-    { db: h.database.db, orders: orderRepository, catalog: catalogRepository, outbox: events },
+    { db: h.database.db, orders: orderRepository, catalog: catalogRepository, outbox: events, metrics: ordersMetrics(testModuleMetrics("orders")) },
     { customer: { id, email: `${id}@example.com` }, items: [{ sku, quantity: 2 }], correlationId: `corr-${unique()}` },
   );
 }
@@ -147,7 +149,7 @@ describe("a cancel racing the confirmation (StockReserved)", () => {
     const written = new Promise<void>((resolve) => (confirmationWritten = resolve));
 
     const confirmation = h.database.db.transaction(async (tx) => {
-      await handler.handleMany([{ data: envelope.data, envelope }], { tx, emit: (cause, e, d) => events.add(tx, e, d, { correlationId: cause.correlationId }) });
+      await handler.handleMany([{ data: envelope.data, envelope }], { tx, emit: (cause, e, d) => events.add(tx, e, d, { correlationId: cause.correlationId }), afterCommit: () => {} });
       confirmationWritten();
       await mayCommit;
     });

@@ -10,13 +10,15 @@ import { requestStatusChange } from "./request-status-change.ts";
  * Another status: 409 `ORDERS.INVALID_TRANSITION`.
  */
 export async function shipOrder(
-  deps: Pick<OrdersDeps, "db" | "orders" | "outbox">,
+  deps: Pick<OrdersDeps, "db" | "orders" | "outbox" | "metrics">,
   input: { orderId: string; adminId: string; correlationId: string },
 ): Promise<Order> {
-  return requestStatusChange(deps, {
+  const shipped = await requestStatusChange(deps, {
     orderId: input.orderId,
     viewer: { id: input.adminId, isAdmin: true },
     to: "shipped",
     record: (tx, order) => deps.outbox.add(tx, OrderShipped, orderSnapshot(order), { correlationId: input.correlationId }),
   });
+  deps.metrics.shipped.inc();
+  return shipped;
 }

@@ -12,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from "../../../src/test-support
 import { ordersModule } from "../index.ts";
 import { catalogRepository } from "../infrastructure/catalog-repository.ts";
 import { inbox, outbox } from "../infrastructure/schema.ts";
+import { testModuleMetrics } from "../../../src/test-support/metrics.ts";
 
 export const TEST_AUTH_SECRET = "orders-test-secret-0123456789abcdef";
 
@@ -28,7 +29,7 @@ export async function openOrders(label: string): Promise<OrdersHarness> {
   const testDb: TestDatabase = await createTestDatabase(label);
   const database = openDatabase(testDb.url, { max: 20, applicationName: "orders-tests" });
   const logger = createLogger("silent");
-  const module = ordersModule.create({ database, logger, authSecret: TEST_AUTH_SECRET });
+  const module = ordersModule.create({ database, logger, authSecret: TEST_AUTH_SECRET, metrics: testModuleMetrics("orders") });
   await migrateModule(database, module.name, module.migrationsFolder);
   const app = createHttpApp({ logger, authSecret: TEST_AUTH_SECRET, readiness: {} }).use(module.routes!);
   return {

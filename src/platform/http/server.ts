@@ -1,10 +1,13 @@
 import { Elysia, ValidationError, type AnyElysia } from "elysia";
 import { traceIdOf } from "../log-context.ts";
 import type { Logger } from "../logger.ts";
+import { httpMetrics } from "../metrics/http-metrics.ts";
+import type { Registry } from "../metrics/registry.ts";
 import { authPlugin } from "./auth.ts";
 import { docs } from "./docs.ts";
 import { registerFormats } from "./formats.ts";
 import { healthRoutes, type Readiness, type ReadinessCheck } from "./health.ts";
+import { metricsRoute } from "./metrics-route.ts";
 import { parseJsonBody } from "./json-body.ts";
 import { refuseNulCharacters } from "./nul-characters.ts";
 import { errorToProblem } from "./problem.ts";
@@ -24,6 +27,8 @@ export interface HttpAppOptions {
   version?: string;
   /** The module that serves a route (method and path template), for the request's log lines. */
   moduleOfRoute?: (method: string, route: string) => string | undefined;
+  /** The process's metrics: requests are counted and timed there, and `GET /metrics` serves it. */
+  metrics?: Registry;
 }
 
 const startedAt = new WeakMap<Request, number>();
@@ -47,6 +52,7 @@ export function createHttpApp(options: HttpAppOptions) {
       traceId: traceIdOf(request.headers.get(TRACEPARENT_HEADER)),
     };
   };
+  const requests = options.metrics && httpMetrics(options.metrics);
   registerFormats();
   // The root's route table, read by the error handler to locate a bound broken by a decoded number.
   const table: { routes?: () => readonly RouteEntry[] } = {};
@@ -87,6 +93,8 @@ export function createHttpApp(options: HttpAppOptions) {
       .onAfterResponse(({ request, set, response, route }) => {
         const status = response instanceof Response ? response.status : Number(set.status ?? 200);
         const started = startedAt.get(request);
+        // By the route template Elysia matched (`/orders/:id`), never the raw path.
+        if (requests && started !== undefined) requests.record(route, request.method, status, (performance.now() - started) / 1000);
         const entry = {
           ...requestFields(request, set, route),
           method: request.method,
@@ -99,6 +107,7 @@ export function createHttpApp(options: HttpAppOptions) {
       })
       .use(docs({ version: options.version }))
       .use(healthRoutes(options.readiness))
+      .use(options.metrics ? metricsRoute(options.metrics) : new Elysia())
       // For the routes added after this line (not health and docs, which read no input), after validation and the
       // routes' own auth checks (transform): text PostgreSQL cannot store → 422 naming the field, not a 500.
       .onBeforeHandle(({ body, query, params }) => refuseNulCharacters({ body, query, params }))

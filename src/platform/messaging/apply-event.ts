@@ -39,7 +39,8 @@ function inboxInsert(inbox: InboxTable): string {
 export async function applyEvents(target: ApplyTarget, deliveries: readonly Delivery[]): Promise<boolean[]> {
   const { database, inbox, outbox, module } = target;
   const keys = deliveries.map((d) => `${module}:${d.envelope.name}`);
-  return database.db.transaction(async (tx) => {
+  const committed: Array<() => void> = [];
+  const applied = await database.db.transaction(async (tx) => {
     const fresh = await sqlOf(tx).unsafe<{ message_id: string; handler: string }[]>(inboxInsert(inbox), [
       deliveries.map((d) => d.envelope.id),
       keys,
@@ -57,6 +58,9 @@ export async function applyEvents(target: ApplyTarget, deliveries: readonly Deli
         emitted.push(envelope);
         return envelope;
       },
+      afterCommit: (effect) => {
+        committed.push(effect);
+      },
     };
     for (const run of runsOfOneHandler(deliveries.filter((_, i) => applied[i]))) {
       await run.handler.handleMany(
@@ -67,6 +71,8 @@ export async function applyEvents(target: ApplyTarget, deliveries: readonly Deli
     await outbox.addAll(tx, emitted);
     return applied;
   });
+  for (const effect of committed) effect();
+  return applied;
 }
 
 /** Consecutive deliveries that go to the same handler, in order. */

@@ -134,6 +134,21 @@ export class Broker {
     }
   }
 
+  /**
+   * Messages ready in each of `queues` (a passive declare each, on one channel of its own): a queue that does not
+   * exist fails the whole read.
+   */
+  async messageCounts(queues: readonly string[]): Promise<number[]> {
+    const ch = await this.connection.channel();
+    try {
+      const counts: number[] = [];
+      for (const queue of queues) counts.push((await ch.queueDeclare(queue, { passive: true })).messageCount);
+      return counts;
+    } finally {
+      if (!ch.closed) await ch.close().catch(() => {});
+    }
+  }
+
   /** A fresh channel for one-off operations (inspecting a DLQ, tests). The caller closes it. */
   channel(): Promise<AMQPChannel> {
     return this.connection.channel();

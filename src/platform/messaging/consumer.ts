@@ -5,6 +5,7 @@ import { isTransient } from "../failures.ts";
 import { applyEvents, type Delivery } from "./apply-event.ts";
 import { withLogContext } from "../log-context.ts";
 import type { Logger } from "../logger.ts";
+import type { ConsumerMetrics } from "../metrics/messaging-metrics.ts";
 import { TRACEPARENT_HEADER, type Broker } from "./broker.ts";
 import { checkData, parseEnvelope, type Envelope } from "./envelope.ts";
 import type { EventHandler } from "./handler.ts";
@@ -32,6 +33,8 @@ export interface ConsumerOptions {
   broker: Broker;
   retryDelaysMs: number[];
   logger: Logger;
+  /** Counts deliveries handled, skipped as duplicates, retried and parked, and times batches. */
+  metrics?: ConsumerMetrics;
   /** Unacknowledged deliveries the broker may push ahead (default 100). */
   prefetch?: number;
   /** Deliveries applied in one transaction at most (default 25). */
@@ -169,6 +172,7 @@ export class MessageConsumer {
 
   private async applyBatch(valid: Received[], settling: (message: AMQPMessage, work: Promise<void>) => Promise<void>, unsettled: Set<AMQPMessage>): Promise<void> {
     let applied: boolean[];
+    const started = performance.now();
     try {
       applied = await applyEvents(this.options, valid);
     } catch (error) {
@@ -184,6 +188,7 @@ export class MessageConsumer {
       return;
     }
     const { module, logger } = this.options;
+    this.count(applied, performance.now() - started);
     if (logger.isLevelEnabled("debug")) {
       for (const [i, { envelope }] of valid.entries()) {
         logger.debug({ module, ...this.contextOf(valid[i]!.message, envelope), duplicate: !applied[i] }, "event handled");
@@ -197,13 +202,26 @@ export class MessageConsumer {
 
   private async processAlone(delivery: Received): Promise<void> {
     const { message, envelope } = delivery;
+    const started = performance.now();
+    let applied: boolean[];
     try {
-      await applyEvents(this.options, [delivery]);
+      applied = await applyEvents(this.options, [delivery]);
     } catch (error) {
       delivery.error = error;
       return this.retry(message, envelope, error);
     }
+    this.count(applied, performance.now() - started);
     await message.ack();
+  }
+
+  /** A batch applied: how many were new, how many the inbox had, how long it took. */
+  private count(applied: readonly boolean[], elapsedMs: number): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const fresh = applied.filter(Boolean).length;
+    metrics.handled(fresh);
+    metrics.duplicates(applied.length - fresh);
+    metrics.batch(elapsedMs / 1000);
   }
 
   /** The handler for a valid message, or why the message can never be handled. */
@@ -256,6 +274,7 @@ export class MessageConsumer {
       [RETRY_COUNT_HEADER]: nextAttempt,
       "x-last-error": reason.slice(0, 1000),
     });
+    this.options.metrics?.retried();
   }
 
   private async park(message: AMQPMessage, reason: string): Promise<void> {
@@ -267,6 +286,7 @@ export class MessageConsumer {
       "x-original-exchange": message.exchange,
       "x-failed-at": new Date().toISOString(),
     });
+    this.options.metrics?.parked();
   }
 
   /** The ids a log line about this message carries (from the envelope when it is valid, else its AMQP properties). */

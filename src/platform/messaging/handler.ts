@@ -27,6 +27,8 @@ export interface BatchContext {
   tx: Transaction;
   /** Adds an event caused by `cause` to this module's outbox in the same transaction (correlation carried on). */
   emit<E extends EventDefinition>(cause: Envelope, event: E, data: EventData<E>): Promise<Envelope>;
+  /** Runs `effect` once the transaction has committed (not when it rolls back): counting what the batch did. */
+  afterCommit(effect: () => void): void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { DatabaseHandle } from "../db.ts";
 import type { Logger } from "../logger.ts";
+import type { MessagingMetrics } from "../metrics/messaging-metrics.ts";
 import type { ShopModule } from "../module.ts";
 import type { Broker } from "./broker.ts";
 import { MessageConsumer } from "./consumer.ts";
@@ -16,6 +17,8 @@ export interface ModuleMessagingOptions {
   maxMessageAgeMs: number;
   outboxPollMs: number;
   logger: Logger;
+  /** Where the relay and the consumer count what they do. */
+  metrics?: MessagingMetrics;
 }
 
 /**
@@ -33,6 +36,7 @@ export function moduleMessaging(module: ShopModule, options: ModuleMessagingOpti
     canPublish: () => broker.connected,
     pollMs: options.outboxPollMs,
     logger,
+    metrics: options.metrics?.relay(module.name),
   });
   broker.onConnect(() => relay.wake());
   if (module.handlers.length === 0) return { relay };
@@ -46,6 +50,7 @@ export function moduleMessaging(module: ShopModule, options: ModuleMessagingOpti
     retryDelaysMs: options.retryDelaysMs,
     maxMessageAgeMs: options.maxMessageAgeMs,
     logger,
+    metrics: options.metrics?.consumer(module.name),
   });
   return { relay, consumer };
 }

@@ -1,5 +1,6 @@
 import { qualifiedName, sqlOf, type DatabaseHandle } from "../db.ts";
 import type { Logger } from "../logger.ts";
+import type { RelayMetrics } from "../metrics/messaging-metrics.ts";
 import { NotifiedLoop } from "../notified-loop.ts";
 import { inSpan, SpanKind, tracingEnabled } from "../tracing/spans.ts";
 import type { Envelope } from "./envelope.ts";
@@ -16,6 +17,8 @@ export interface RelayOptions {
   pollMs: number;
   logger: Logger;
   batchSize?: number;
+  /** Counts published, confirmed and failed publishes. */
+  metrics?: RelayMetrics;
   /** How long a claimed row is left to this relay before another may take it (a relay that died). */
   leaseMs?: number;
 }
@@ -107,7 +110,12 @@ export class OutboxRelay {
     const results = await Promise.allSettled(rows.map((row) => send(row.envelope)));
     const sent = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
     const failed = rows.filter((_, i) => results[i]!.status === "rejected").map((r) => r.id);
-    if (sent.length > 0) await sqlOf(database.db).unsafe(this.statements.markSent, [sent]);
+    this.options.metrics?.published(rows.length);
+    this.options.metrics?.failed(failed.length);
+    if (sent.length > 0) {
+      await sqlOf(database.db).unsafe(this.statements.markSent, [sent]);
+      this.options.metrics?.confirmed(sent.length);
+    }
     const { logger } = this.options;
     if (logger.isLevelEnabled("debug")) {
       for (const [i, row] of rows.entries()) {
