@@ -51,11 +51,12 @@ export function openDatabasePools(urls: readonly string[], settings: PoolSetting
     async ping(): Promise<void> {
       await Promise.all([...byUrl.values()].map((pools) => pools.database.db.execute(sql`select 1`)));
     },
+    /**
+     * Closes every pool at once: each waits up to 5 s for its queries to finish, then ends its connections. One after
+     * the other, two pools with a connection left hanging by a database outage took 10 s and overran the shutdown.
+     */
     async close(): Promise<void> {
-      for (const pools of byUrl.values()) {
-        await pools.background.close();
-        await pools.database.close();
-      }
+      await Promise.all([...byUrl.values()].flatMap((pools) => [pools.background.close(), pools.database.close()]));
     },
   };
 }
