@@ -108,7 +108,7 @@ export class MessageConsumer {
     const work = () => this.processBatch(batch);
     this.running = (batch.length === 1 ? withLogContext(this.contextOf(batch[0]!), work) : work())
       .catch((error) => {
-        this.options.logger.error({ err: error, module: this.options.module }, "message settlement failed; it will be redelivered");
+        this.options.logger.error({ err: error }, "message settlement failed; it will be redelivered");
       })
       .finally(() => {
         this.running = undefined;
@@ -187,11 +187,11 @@ export class MessageConsumer {
       for (const delivery of valid) await settling(delivery.message, this.processAlone(delivery));
       return;
     }
-    const { module, logger } = this.options;
+    const { logger } = this.options;
     this.count(applied, performance.now() - started);
     if (logger.isLevelEnabled("debug")) {
       for (const [i, { envelope }] of valid.entries()) {
-        logger.debug({ module, ...this.contextOf(valid[i]!.message, envelope), duplicate: !applied[i] }, "event handled");
+        logger.debug({ ...this.contextOf(valid[i]!.message, envelope), duplicate: !applied[i] }, "event handled");
       }
     }
     // Outside the try: the effects are committed, so a failed ack (connection lost) is no handler failure to
@@ -263,13 +263,13 @@ export class MessageConsumer {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const transient = isTransient(error);
     if (!transient && attempt >= retryDelaysMs.length) {
-      logger.error({ module, ...this.contextOf(message, envelope), attempts: attempt + 1, err: error }, "handler kept failing; parked in DLQ");
+      logger.error({ ...this.contextOf(message, envelope), attempts: attempt + 1, err: error }, "handler kept failing; parked in DLQ");
       return this.park(message, `handler failed after ${attempt + 1} attempts: ${reason}`);
     }
     // Transient (database unreachable, a lost race, a stale statement): wait the shortest delay and try again without spending an attempt.
     const nextAttempt = transient ? attempt : attempt + 1;
     const delay = transient ? Math.min(...retryDelaysMs) : retryDelaysMs[attempt]!;
-    logger.warn({ module, ...this.contextOf(message, envelope), attempt: attempt + 1, delayMs: delay, err: reason }, "handler failed; retrying later");
+    logger.warn({ ...this.contextOf(message, envelope), attempt: attempt + 1, delayMs: delay, err: reason }, "handler failed; retrying later");
     await this.forward(message, "", this.names.retry(module, delay), {
       [RETRY_COUNT_HEADER]: nextAttempt,
       "x-last-error": reason.slice(0, 1000),
@@ -279,7 +279,7 @@ export class MessageConsumer {
 
   private async park(message: AMQPMessage, reason: string): Promise<void> {
     const { module, logger } = this.options;
-    logger.warn({ module, ...this.contextOf(message), reason }, "message parked in DLQ");
+    logger.warn({ ...this.contextOf(message), reason }, "message parked in DLQ");
     await this.forward(message, "", this.names.dlq(module), {
       [DEAD_LETTER_REASON_HEADER]: reason.slice(0, 2000),
       "x-original-routing-key": message.routingKey,
