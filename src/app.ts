@@ -203,6 +203,7 @@ async function startTracedShop(
     authSecret: config.authSecret,
     version: packageJson.version,
     metrics,
+    cors: config.cors,
     readiness: {
       // Every database a module of this process lives in.
       postgres: async () => {

@@ -1,6 +1,7 @@
 import { Type as t, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { MailSettings } from "../modules/notification/index.ts";
+import type { CorsSettings } from "./platform/http/cors.ts";
 
 export const MODULE_NAMES = ["orders", "inventory", "notification"] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
@@ -81,6 +82,9 @@ const EnvSchema = t.Object({
   SENT_EMAIL_BODY_RETENTION: Duration("1s", "3650d"),
   RETENTION_INTERVAL: Duration("1s", "1d"),
   OTEL_EXPORTER_OTLP_ENDPOINT: t.Optional(t.String({ pattern: "^https?://[^\\s]+$", description: "an http(s) URL of an OTLP/HTTP receiver, e.g. http://jaeger:4318" })),
+  CORS_ORIGINS: t.Optional(t.String({ description: "a comma-separated list of origins such as https://shop.example.com, or *" })),
+  CORS_CREDENTIALS: t.Union([t.Literal("true"), t.Literal("false")], { description: "true or false" }),
+  CORS_MAX_AGE: IntString(0, 86400),
 });
 
 const DEFAULTS: Record<string, string> = {
@@ -108,6 +112,8 @@ const DEFAULTS: Record<string, string> = {
   INBOX_RETENTION: "30d",
   SENT_EMAIL_BODY_RETENTION: "30d",
   RETENTION_INTERVAL: "10m",
+  CORS_CREDENTIALS: "false",
+  CORS_MAX_AGE: "600",
 };
 
 export interface Config {
@@ -155,6 +161,8 @@ export interface Config {
   retentionIntervalMs: number;
   /** OTEL_EXPORTER_OTLP_ENDPOINT: spans are exported there (OTLP/HTTP); unset = no tracing at all. */
   otlpEndpoint: string | undefined;
+  /** Browser origins allowed to call the API (CORS_ORIGINS; none by default), with or without credentials. */
+  cors: CorsSettings;
 }
 
 export class ConfigError extends Error {
@@ -220,6 +228,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const broken = retryDelayProblems((raw.RETRY_DELAYS_MS ?? "").split(",").map(Number));
     check("RETRY_DELAYS_MS", broken.length === 0, `${broken.join("; ")} (got ${JSON.stringify(raw.RETRY_DELAYS_MS)})`);
   }
+  const corsOrigins = (raw.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+  if (!seen.has("CORS_ORIGINS")) {
+    const broken = corsOriginProblems(corsOrigins, raw.CORS_CREDENTIALS === "true");
+    check("CORS_ORIGINS", broken.length === 0, `${broken.join("; ")} (got ${JSON.stringify(raw.CORS_ORIGINS)})`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const env_ = raw as Static<typeof EnvSchema>;
@@ -250,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sentEmailBodyRetentionMs: parseDuration(env_.SENT_EMAIL_BODY_RETENTION)!,
     retentionIntervalMs: parseDuration(env_.RETENTION_INTERVAL)!,
     otlpEndpoint: env_.OTEL_EXPORTER_OTLP_ENDPOINT,
+    cors: { origins: [...new Set(corsOrigins)], credentials: env_.CORS_CREDENTIALS === "true", maxAgeSeconds: Number(env_.CORS_MAX_AGE) },
   };
 }
 
@@ -292,6 +306,31 @@ function retryDelayProblems(delays: number[]): string[] {
   const drop = delays.findIndex((d, i) => i > 0 && d < delays[i - 1]!);
   if (drop > 0) problems.push(`delays must not decrease (${delays[drop]} after ${delays[drop - 1]}): each retry waits at least as long as the one before`);
   return problems;
+}
+
+/**
+ * Every CORS_ORIGINS rule the origins break; empty when they are fine. A browser sends its Origin as
+ * scheme://host[:port] and the shop compares it exactly, so anything else (a path, a trailing slash) never matches.
+ */
+function corsOriginProblems(origins: string[], credentials: boolean): string[] {
+  if (origins.includes("*")) {
+    if (origins.length > 1) return ["* allows every origin and cannot be combined with a list"];
+    // Browsers refuse Access-Control-Allow-Origin: * with credentials; echoing any origin instead would let every site act as the user.
+    if (credentials) return ["* cannot be used with CORS_CREDENTIALS=true: list the origins"];
+    return [];
+  }
+  const malformed = origins.filter((o) => !isOrigin(o));
+  return malformed.length === 0 ? [] : [`expected origins as scheme://host[:port], without path or trailing slash (${malformed.join(", ")})`];
+}
+
+function isOrigin(text: string): boolean {
+  if (!/^https?:\/\/[^/?#\s]+$/.test(text)) return false;
+  try {
+    // URL.origin drops a default port and lowercases the host: a browser sends it that way, so only that form can match.
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
 }
 
 function mask(name: string, value: string | undefined): string | undefined {

@@ -4,6 +4,7 @@ import type { Logger } from "../logger.ts";
 import { httpMetrics } from "../metrics/http-metrics.ts";
 import type { Registry } from "../metrics/registry.ts";
 import { authPlugin } from "./auth.ts";
+import { corsPolicy, type CorsSettings } from "./cors.ts";
 import { docs } from "./docs.ts";
 import { registerFormats } from "./formats.ts";
 import { healthRoutes, type Readiness, type ReadinessCheck } from "./health.ts";
@@ -29,6 +30,8 @@ export interface HttpAppOptions {
   moduleOfRoute?: (method: string, route: string) => string | undefined;
   /** The process's metrics: requests are counted and timed there, and `GET /metrics` serves it. */
   metrics?: Registry;
+  /** Browser origins allowed to call the API; unset or no origins: no CORS headers, OPTIONS is not answered. */
+  cors?: CorsSettings;
 }
 
 const startedAt = new WeakMap<Request, number>();
@@ -73,6 +76,8 @@ export function createHttpApp(options: HttpAppOptions) {
       .onRequest(({ request }) => {
         startedAt.set(request, performance.now());
       })
+      // Before the error handler and every route, so problem documents carry the CORS headers too.
+      .use(options.cors?.origins.length ? corsPolicy(options.cors) : new Elysia({ name: "platform.cors.off" }))
       // Elysia runs the root's error hooks for routes of every router used after this line, and
       // for requests that match no route at all.
       .onError((context) => {
