@@ -44,6 +44,7 @@ describe("loadConfig", () => {
       inboxRetentionMs: 30 * 86_400_000,
       sentEmailBodyRetentionMs: 30 * 86_400_000,
       retentionIntervalMs: 600_000,
+      cors: { origins: [], credentials: false, maxAgeSeconds: 600 },
     });
   });
 
@@ -232,6 +233,42 @@ describe("loadConfig: RETRY_DELAYS_MS bounds", () => {
     expect(loadConfig({ ...DEV, RETRY_DELAYS_MS: "100,100,86400000" }).retryDelaysMs).toEqual([100, 100, 86400000]);
     const ten = Array.from({ length: 10 }, (_, i) => 1000 * (i + 1));
     expect(loadConfig({ ...DEV, RETRY_DELAYS_MS: ten.join(",") }).retryDelaysMs).toEqual(ten);
+  });
+});
+
+describe("loadConfig: CORS", () => {
+  const problemOf = (env: Record<string, string>) => problemsOf({ ...DEV, ...env }).find((p) => p.startsWith("CORS_"));
+
+  test("when CORS_ORIGINS lists exact origins, then those are allowed, trimmed and each once; credentials and max age as set", () => {
+    const config = loadConfig({
+      ...DEV,
+      CORS_ORIGINS: " https://shop.example.com,http://localhost:5173 ,https://shop.example.com,https://admin.example.com:8443",
+      CORS_CREDENTIALS: "true",
+      CORS_MAX_AGE: "0",
+    });
+    expect(config.cors).toEqual({
+      origins: ["https://shop.example.com", "http://localhost:5173", "https://admin.example.com:8443"],
+      credentials: true,
+      maxAgeSeconds: 0,
+    });
+    expect(loadConfig({ ...DEV, CORS_ORIGINS: "*" }).cors.origins).toEqual(["*"]);
+  });
+
+  test("when an origin has a path, a trailing slash, no scheme, a default port or upper case, then it is refused naming it: a browser's Origin could never match it", () => {
+    for (const origin of ["https://shop.example.com/", "https://shop.example.com/app", "shop.example.com", "ftp://shop.example.com", "https://shop.example.com:443", "https://Shop.example.com"]) {
+      const problem = problemOf({ CORS_ORIGINS: `http://localhost:5173,${origin}` });
+      expect(problem).toStartWith("CORS_ORIGINS: expected origins as scheme://host[:port]");
+      expect(problem).toContain(`(${origin})`);
+    }
+  });
+
+  test("when * is combined with credentials or with listed origins, then it is refused: browsers reject * with credentials", () => {
+    expect(problemOf({ CORS_ORIGINS: "*", CORS_CREDENTIALS: "true" })).toStartWith("CORS_ORIGINS: * cannot be used with CORS_CREDENTIALS=true");
+    expect(problemOf({ CORS_ORIGINS: "*,https://shop.example.com" })).toStartWith("CORS_ORIGINS: * allows every origin");
+  });
+
+  test("when CORS_CREDENTIALS or CORS_MAX_AGE is malformed, then each is refused by name", () => {
+    expect(namesIn(problemsOf({ ...DEV, CORS_CREDENTIALS: "yes", CORS_MAX_AGE: "86401" }))).toEqual(["CORS_CREDENTIALS", "CORS_MAX_AGE"]);
   });
 });
 
