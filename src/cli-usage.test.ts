@@ -18,7 +18,7 @@ describe("shop <command> --help", () => {
   for (const command of COMMANDS) {
     test(`when ${command} --help is asked for, then it prints ${command}'s usage and exits 0, without reading the configuration`, async () => {
       const result = await runCli([command, "--help"], NO_CONFIG);
-      expect(result.stdout).toStartWith(`Usage: shop ${command}`);
+      expect(result.stdout).toStartWith(`Usage:\n  shop ${command}`);
       expect(result.stdout).not.toContain("Commands:");
       expect(result.stderr).not.toContain("Invalid configuration");
       expect(result.code).toBe(0);
@@ -59,7 +59,7 @@ describe("a command or an option the CLI does not know", () => {
     test(`when ${args.join(" ")} is run, then it says what is wrong, prints ${args[0]}'s usage and exits 2 without a stack trace`, async () => {
       const result = await runCli(args, VALID);
       expect(result.stderr).toContain(args.at(-1)!);
-      expect(result.stderr).toContain(`Usage: shop ${args[0]}`);
+      expect(result.stderr).toContain(`Usage:\n  shop ${args[0]}`);
       expect(result.stderr).not.toMatch(STACK_FRAME);
       expect(result.code).toBe(2);
     });
@@ -68,7 +68,7 @@ describe("a command or an option the CLI does not know", () => {
   for (const args of [["serve", "--port", "3001"], ["migrate", "orders"], ["seed", "--bogus"]]) {
     test(`when ${args.join(" ")} is run (the command takes no arguments), then it prints ${args[0]}'s usage and exits 2 before doing anything`, async () => {
       const result = await runCli(args, NO_CONFIG);
-      expect(result.stderr).toContain(`Usage: shop ${args[0]}`);
+      expect(result.stderr).toContain(`Usage:\n  shop ${args[0]}`);
       expect(result.stderr).not.toContain("Invalid configuration");
       expect(result.stderr).not.toMatch(STACK_FRAME);
       expect(result.code).toBe(2);

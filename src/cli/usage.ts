@@ -16,7 +16,9 @@ export function commandUsage(usage: string, command: string): string | undefined
     if (entry && !CONTINUATION.test(line)) inEntry = entry[1] === command;
     if (inEntry) picked.push(line);
   }
-  return picked.length > 0 ? `Usage: shop ${picked.map((line) => line.slice(2)).join("\n")}` : undefined;
+  // "shop " before each entry, and as much more indentation on its continuation lines so that they stay aligned.
+  const lines = picked.map((line) => (CONTINUATION.test(line) ? `     ${line}` : `  shop ${line.slice(2)}`));
+  return lines.length > 0 ? `Usage:\n${lines.join("\n")}` : undefined;
 }
 
 /** Every command named in `usage`'s "Commands:" list, once each. */
