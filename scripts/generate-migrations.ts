@@ -69,10 +69,10 @@ console.log(`\nDone: ${generated} module(s) checked. Review the SQL in drizzle/<
 
 /**
  * A generated `CREATE SCHEMA "<m>"` fails with "schema already exists" (42P06) when the module's schema is there
- * before its first migration: the shop's migrator once kept its bookkeeping inside that schema (today it is
- * schema "drizzle", table "<module>_migrations", see src/platform/migration-history.ts), and an operator may create
- * it beforehand (to grant on it, say). Rewritten to IF NOT EXISTS, as every committed migration is; drizzle-kit diffs
- * against its snapshots, not the SQL, so the edit is safe.
+ * before its first migration, e.g. created by an operator to grant on it. (The shop's migrator keeps its bookkeeping
+ * elsewhere, in schema "drizzle", table "<module>_migrations": see src/platform/migration-history.ts.) Rewritten to
+ * IF NOT EXISTS, as every committed migration is; drizzle-kit diffs against its snapshots, not the SQL, so the edit
+ * is safe.
  */
 function makeSchemaCreationIdempotent(moduleName: string): void {
   for (const file of new Bun.Glob(`drizzle/${moduleName}/*.sql`).scanSync({ cwd: root })) {
