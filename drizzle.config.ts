@@ -19,8 +19,9 @@ export default defineConfig({
   out: `./drizzle/${moduleName}`,
   // Only this module's schema: no module may see, diff or drop another module's tables.
   schemaFilter: [moduleName],
-  // Where src/platform/db.ts migrateModule() keeps the bookkeeping (used by drizzle-kit migrate/check too).
-  migrations: { schema: moduleName, table: "__drizzle_migrations" },
+  // Where the shop's migrator (migrateModule in src/platform/db.ts) keeps the bookkeeping: schema "drizzle", table
+  // "<module>_migrations" (src/platform/migration-history.ts), so drizzle-kit migrate/check see the same history.
+  migrations: { schema: "drizzle", table: `${moduleName}_migrations` },
   dbCredentials: { url: process.env.DATABASE_URL ?? "postgres://postgres:postgres@127.0.0.1:5432/shop" },
   strict: true,
   verbose: true,

@@ -37,6 +37,9 @@ const command = [
   "--asset-naming=[dir]/[name].[ext]",
   // Keep the binary's behaviour independent of a bunfig.toml in whatever directory it is started from.
   "--no-compile-autoload-bunfig",
+  // Nor a .env there: the binary's configuration is its environment, so a stray .env (NODE_ENV=development, say)
+  // cannot quietly change how a production process runs.
+  "--no-compile-autoload-dotenv",
   "--sourcemap=inline",
   ...args,
   entry,

@@ -68,10 +68,11 @@ for (const file of added) console.log(`  recorded ${file} in drizzle/${LOCK_FILE
 console.log(`\nDone: ${generated} module(s) checked. Review the SQL in drizzle/<module>/ and commit it (and drizzle/${LOCK_FILE}) with the schema change.`);
 
 /**
- * src/platform/db.ts keeps each module's migration bookkeeping inside the module's own schema, and drizzle's
- * migrate() creates that schema before running the first migration — whose generated `CREATE SCHEMA "<m>"`
- * would then fail with "schema already exists" (42P06). Rewritten to IF NOT EXISTS; drizzle-kit diffs against
- * its snapshots, not the SQL, so the edit is safe.
+ * A generated `CREATE SCHEMA "<m>"` fails with "schema already exists" (42P06) when the module's schema is there
+ * before its first migration, e.g. created by an operator to grant on it. (The shop's migrator keeps its bookkeeping
+ * elsewhere, in schema "drizzle", table "<module>_migrations": see src/platform/migration-history.ts.) Rewritten to
+ * IF NOT EXISTS, as every committed migration is; drizzle-kit diffs against its snapshots, not the SQL, so the edit
+ * is safe.
  */
 function makeSchemaCreationIdempotent(moduleName: string): void {
   for (const file of new Bun.Glob(`drizzle/${moduleName}/*.sql`).scanSync({ cwd: root })) {

@@ -3,7 +3,8 @@
 # The binary is what ships, and some faults exist only there (migrations not embedded, a dependency that
 # cannot be bundled), so it is started for real against the local PostgreSQL and RabbitMQ, as it ships:
 # NODE_ENV unset, which means production.
-#   1. without AUTH_SECRET it refuses to start (exit 2, naming AUTH_SECRET): the built-in secret is development-only
+#   1. without AUTH_SECRET it refuses to start (exit 2, naming AUTH_SECRET): the built-in secret is development-only,
+#      and a .env in its working directory saying otherwise is not read
 #   2. `shop migrate` into a throwaway database (from here on with a secret of its own)
 #   3. `shop token` prints a JWT
 #   4. `shop serve` answers /health/live and /health/ready (200), GET /orders with that token (200),
@@ -89,7 +90,9 @@ fail() {
 echo "smoke: binary $BIN ($(du -h "$BIN" | cut -f1)), database ${DB}, prefix ${AMQP_PREFIX}"
 
 # Run from an empty directory: the binary must not need the checkout (drizzle/, node_modules, bunfig.toml).
+# Empty but for a .env the binary must ignore (it would make the built-in secret acceptable).
 cd "$WORK"
+echo "NODE_ENV=development" >"$WORK/.env"
 
 echo "smoke: shop serve without NODE_ENV and AUTH_SECRET (must refuse)"
 refused=0

@@ -116,6 +116,12 @@ const DEFAULTS: Record<string, string> = {
   CORS_MAX_AGE: "600",
 };
 
+/** Every variable the configuration reads, with its default (undefined: none, the setting is off or derived). */
+export const CONFIG_VARIABLES: { name: string; default: string | undefined }[] = Object.keys(EnvSchema.properties).map((name) => ({
+  name,
+  default: DEFAULTS[name],
+}));
+
 export interface Config {
   nodeEnv: Static<typeof EnvSchema>["NODE_ENV"];
   port: number;

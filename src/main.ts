@@ -7,10 +7,12 @@ import { formatReport, runChecks } from "./check.ts";
 import { prune } from "./cli/prune.ts";
 import { mailCommand } from "./cli/mail.ts";
 import { health } from "./cli/health.ts";
+import { commandUsage, helpRequested, isArgumentError } from "./cli/usage.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { signToken } from "./platform/http/auth.ts";
 import { MigrationError } from "./platform/migration-history.ts";
 
+// Each command's entry here is also its `shop <command> --help`, and a command without one is unknown (src/cli/usage.ts).
 const USAGE = `Usage: shop <command> [options]
 
 Commands:
@@ -30,7 +32,7 @@ Commands:
                                 put failed e-mails (all, or the given ids) back to pending with fresh attempts
   health [--timeout MS]         ask the shop running here (127.0.0.1:PORT) whether it is ready; prints the JSON,
                                 exits 0 when ready or degraded, 1 otherwise (for container health checks)
-  help                          show this text
+  help [COMMAND]                show this text, or one command's (as does shop COMMAND --help)
 
 Configuration comes from the environment (see README): NODE_ENV (unset means production), PORT, DATABASE_URL (and
 ORDERS_, INVENTORY_, NOTIFICATION_DATABASE_URL),
@@ -40,9 +42,19 @@ SHUTDOWN_TIMEOUT_MS.`;
 async function main(argv: string[]): Promise<number> {
   const [command = "serve", ...rest] = argv;
   if (command === "help" || command === "--help" || command === "-h") {
-    console.log(USAGE);
+    console.log((rest[0] && commandUsage(USAGE, rest[0])) || USAGE);
     return 0;
   }
+  const usage = commandUsage(USAGE, command);
+  if (usage === undefined) {
+    console.error(`Unknown command "${command}".\n\n${USAGE}`);
+    return 2;
+  }
+  if (helpRequested(rest)) {
+    console.log(usage);
+    return 0;
+  }
+  if (command === "serve" || command === "migrate" || command === "seed") parseArgs({ args: rest, strict: true }); // they take no arguments
   let config: Config;
   try {
     config = loadConfig();
@@ -204,6 +216,12 @@ async function serve(config: Config, logger: Logger): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
+    // A mistyped option (node:util parseArgs): what is wrong and the command's usage, as for an unknown command.
+    if (isArgumentError(error)) {
+      const command = process.argv[2] ?? "serve";
+      console.error(`${error.message}\n\n${commandUsage(USAGE, command) ?? USAGE}`);
+      process.exit(2);
+    }
     // A migration that cannot run says why and what to do: its message is for the operator, a stack is not.
     console.error(error instanceof MigrationError ? error.message : error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);
