@@ -3,7 +3,7 @@ import { Currency } from "../../src/platform/formats.ts";
 import { authPlugin, type Principal } from "../../src/platform/http/auth.ts";
 import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
-import { ProblemSchema } from "../../src/platform/http/problem.ts";
+import { answer, problems } from "../../src/platform/http/problem-responses.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import { adjustStock } from "./application/adjust-stock.ts";
 import { getProduct } from "./application/get-product.ts";
@@ -65,11 +65,11 @@ const ProductBody = t.Object({
   ),
   active: t.Optional(t.Boolean({ description: "false retires the product; true when creating without it; left out on update: unchanged" })),
   stock: t.Optional(JsonInteger({ minimum: 0, maximum: MAX_UNITS, description: "on-hand units when creating; ignored on update" })),
-});
+}, { examples: [{ name: "Red mug", priceCents: 1200, currency: "EUR", stock: 25 }] });
 
 const StockBody = t.Object({
   delta: JsonInteger({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: "units to add (negative: remove); not 0" }),
-});
+}, { examples: [{ delta: 10 }] });
 
 export interface InventoryRoutesDeps extends InventoryDeps {
   authSecret: string;
@@ -91,7 +91,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
         },
         {
           query: ListQuery,
-          response: { 200: ProductList, 401: ProblemSchema, 422: ProblemSchema },
+          response: { 200: answer(ProductList), ...problems(401, 422, 500, 503) },
           detail: {
             summary: "List products (keyset pagination by sku)",
             description:
@@ -109,7 +109,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
         },
         {
           params: SkuParams,
-          response: { 200: ProductView, 401: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },
+          response: { 200: answer(ProductView), ...problems(401, 404, 422, 500, 503) },
           detail: {
             summary: "One product",
             description:
@@ -132,7 +132,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
           auth: "admin",
           params: SkuParams,
           body: ProductBody,
-          response: { 200: ProductDetail, 201: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+          response: { 200: answer(ProductDetail), 201: answer(ProductDetail), ...problems(400, 401, 403, 409, 413, 422, 500, 503) },
           detail: {
             summary: "Create (201) or update (200) a product (admin)",
             description:
@@ -151,7 +151,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
           auth: "admin",
           params: SkuParams,
           body: StockBody,
-          response: { 200: ProductDetail, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+          response: { 200: answer(ProductDetail), ...problems(400, 401, 403, 404, 409, 413, 422, 500, 503) },
           detail: { summary: "Adjust on-hand stock by a delta (admin); never below what is reserved" },
         },
       )

@@ -1,7 +1,7 @@
 import { Elysia, t, type Static } from "elysia";
 import { authPlugin } from "../../src/platform/http/auth.ts";
 import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
-import { ProblemSchema } from "../../src/platform/http/problem.ts";
+import { answer, problems } from "../../src/platform/http/problem-responses.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import { listNotifications, NOTIFICATION_PAGE_SIZE } from "./application/list-notifications.ts";
 import type { Notification } from "./domain/notification.ts";
@@ -51,7 +51,7 @@ export function notificationRoutes(deps: NotificationRoutesDeps) {
             orderId: t.Optional(t.String({ format: "uuid", description: "only the e-mails of this order" })),
             ...pageQuery({ defaultLimit: NOTIFICATION_PAGE_SIZE }),
           }),
-          response: { 200: NotificationPageSchema, 401: ProblemSchema, 403: ProblemSchema, 422: ProblemSchema },
+          response: { 200: answer(NotificationPageSchema), ...problems(401, 403, 422, 500, 503) },
           detail: { tags: ["notifications"], summary: "E-mails sent, pending or failed (admin), newest first" },
         },
       )

@@ -3,7 +3,7 @@ import { Elysia, t, type Static } from "elysia";
 import { authPlugin, type Principal } from "../../src/platform/http/auth.ts";
 import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { InvalidError } from "../../src/platform/errors.ts";
-import { ProblemSchema } from "../../src/platform/http/problem.ts";
+import { answer, problems } from "../../src/platform/http/problem-responses.ts";
 import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import { cancelOrder } from "./application/cancel-order.ts";
@@ -37,7 +37,7 @@ const PlaceOrderBody = t.Object({
     }),
     { minItems: 1, maxItems: MAX_ORDER_LINES, description: "one entry per sku; prices come from the catalog" },
   ),
-});
+}, { examples: [{ items: [{ sku: "MUG-RED", quantity: 2 }] }] });
 
 const PlaceOrderHeaders = t.Object({
   "idempotency-key": t.Optional(
@@ -55,7 +55,7 @@ const PlaceOrderHeaders = t.Object({
 const CancelBody = t.Optional(
   t.Object({
     reason: t.Optional(t.String({ maxLength: MAX_CANCEL_REASON_LENGTH, description: "kept as the order's statusReason" })),
-  }),
+  }, { examples: [{ reason: "ordered the wrong size" }] }),
 );
 
 const OrderItemBody = t.Object({
@@ -126,7 +126,13 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
         auth: "signed-in",
         headers: PlaceOrderHeaders,
         body: PlaceOrderBody,
-        response: { 201: OrderBody, 401: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+        response: {
+          201: answer(OrderBody, {
+            location: t.String({ description: "the new order, /orders/{id}" }),
+            "idempotent-replayed": t.Optional(t.Literal("true", { description: "present when this answer replays an earlier one" })),
+          }),
+          ...problems(400, 401, 409, 413, 422, 500, 503),
+        },
         detail: {
           tags: TAGS,
           summary: "Place an order",
@@ -145,7 +151,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
       {
         auth: "signed-in",
         params: OrderIdParams,
-        response: { 200: OrderBody, 401: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },
+        response: { 200: answer(OrderBody), ...problems(401, 404, 422, 500, 503) },
         detail: { tags: TAGS, summary: "Get an order (its owner or an admin; 404 for anyone else)" },
       },
     )
@@ -158,7 +164,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
       {
         auth: "signed-in",
         query: ListQuery,
-        response: { 200: OrderPageBody, 401: ProblemSchema, 422: ProblemSchema },
+        response: { 200: answer(OrderPageBody), ...problems(401, 422, 500, 503) },
         detail: {
           tags: TAGS,
           summary: "List orders, newest first (a customer's own; every order for an admin)",
@@ -176,7 +182,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
         objectOrNoBody: true,
         params: OrderIdParams,
         body: CancelBody,
-        response: { 200: OrderBody, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+        response: { 200: answer(OrderBody), ...problems(400, 401, 404, 409, 413, 422, 500, 503) },
         detail: {
           tags: TAGS,
           summary: "Cancel an order (its owner or an admin; 404 for anyone else)",
@@ -193,7 +199,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
       {
         auth: "admin",
         params: OrderIdParams,
-        response: { 200: OrderBody, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+        response: { 200: answer(OrderBody), ...problems(401, 403, 404, 409, 422, 500, 503) },
         detail: {
           tags: TAGS,
           summary: "Ship a confirmed order (admin)",
