@@ -352,7 +352,8 @@ describe("MailDispatcher keeps an order's e-mails in version order", () => {
     await recordEvent(order, "order-shipped", 3);
 
     await eventually(() => mailbox(smtp, order), { accept: (m) => m.length === 1, what: "the held e-mail at the SMTP server", timeoutMs: 15_000 });
-    const row = await rowOf(order.orderId);
+    // The dispatcher records "sent" once the SMTP server has accepted the e-mail: a moment after the mailbox has it.
+    const row = await eventually(() => rowOf(order.orderId), { accept: (r) => r?.status !== "pending", what: "the e-mail's row to be settled" });
     expect(row).toMatchObject({ status: "sent", attempts: 1 });
     // Not before the hold ran out (measured against the row's recording).
     expect(smtp.received.at(-1)!.at - row!.createdAt.getTime()).toBeGreaterThanOrEqual(holdMs - 50);
