@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { eventsDocument } from "../../app.ts";
 import { startTestShop, type TestShop } from "../../test-support/shop.ts";
 
 // Every operation the shop serves documents the error answers a client can meet, as problem documents with
@@ -36,6 +37,15 @@ function expectedErrors(path: string, method: string, op: any): number[] {
   if (hasBody || op.parameters?.length) statuses.push(422);
   return statuses.sort();
 }
+
+test("the shop serves its events' AsyncAPI document next to it, with its AMQP_PREFIX, and does not list it as an operation", async () => {
+  const res = await shop.request("/docs/asyncapi.json");
+  expect(res.status).toBe(200);
+  const events: any = await res.json();
+  expect(events).toEqual(JSON.parse(JSON.stringify(eventsDocument(shop.prefix))));
+  expect(events.channels["orders.order-placed"].bindings.amqp.exchange.name).toBe(`${shop.prefix}events`);
+  expect(doc.paths["/docs/asyncapi.json"]).toBeUndefined();
+});
 
 test("the document lists the module routes", () => {
   const names = operations().map((o) => o.name);
