@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { eventsDocument } from "../../app.ts";
 import { startTestShop, type TestShop } from "../../test-support/shop.ts";
 
 // Every operation the shop serves documents the error answers a client can meet, as problem documents with
@@ -42,8 +41,10 @@ test("the shop serves its events' AsyncAPI document next to it, with its AMQP_PR
   const res = await shop.request("/docs/asyncapi.json");
   expect(res.status).toBe(200);
   const events: any = await res.json();
-  expect(events).toEqual(JSON.parse(JSON.stringify(eventsDocument(shop.prefix))));
-  expect(events.channels["orders.order-placed"].bindings.amqp.exchange.name).toBe(`${shop.prefix}events`);
+  // Its content is checked against the contracts in src/events-document.test.ts; here, that the shop serves it for itself.
+  expect(events.asyncapi).toBe("3.0.0");
+  expect(Object.keys(events.channels)).toContain("orders.order-placed");
+  for (const channel of Object.values<any>(events.channels)) expect(channel.bindings.amqp.exchange.name).toBe(`${shop.prefix}events`);
   expect(doc.paths["/docs/asyncapi.json"]).toBeUndefined();
 });
 
