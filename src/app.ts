@@ -5,6 +5,7 @@ import { migrateModule, openDatabase, waitForDatabase, type DatabaseHandle } fro
 import type { Logger } from "./platform/logger.ts";
 import { Broker } from "./platform/messaging/broker.ts";
 import type { MessageConsumer } from "./platform/messaging/consumer.ts";
+import { asyncApiDocument } from "./platform/messaging/asyncapi.ts";
 import { moduleMessaging } from "./platform/messaging/module-messaging.ts";
 import { messagingMetrics } from "./platform/metrics/messaging-metrics.ts";
 import { moduleMetrics } from "./platform/metrics/module-metrics.ts";
@@ -27,6 +28,11 @@ export const MODULES: { [M in ModuleName]: ModuleDefinition<ModuleSettings[M]> }
   inventory: inventoryModule,
   notification: notificationModule,
 };
+
+/** The AsyncAPI document of every module's events, with this deployment's exchange names (GET /docs/asyncapi.json, `shop docs`). */
+export function eventsDocument(amqpPrefix: string) {
+  return asyncApiDocument({ modules: Object.values(MODULES), amqpPrefix, version: packageJson.version });
+}
 
 export interface Shop {
   config: Config;
@@ -202,6 +208,7 @@ async function startTracedShop(
     moduleOfRoute: (method, route) => routeModules.get(`${method} ${route}`),
     authSecret: config.authSecret,
     version: packageJson.version,
+    eventsDocument: eventsDocument(config.amqpPrefix),
     metrics,
     cors: config.cors,
     readiness: {

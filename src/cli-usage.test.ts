@@ -11,7 +11,7 @@ const NO_CONFIG = { NODE_ENV: "production", AUTH_SECRET: undefined, LOG_LEVEL: "
 /** A valid configuration (the built-in secret is accepted under NODE_ENV=test) that no command below gets to use. */
 const VALID = { NODE_ENV: "test", LOG_LEVEL: "silent" };
 
-const COMMANDS = ["serve", "migrate", "seed", "token", "check", "prune", "dlq", "mail", "health"];
+const COMMANDS = ["serve", "migrate", "seed", "token", "check", "prune", "dlq", "mail", "health", "docs"];
 const STACK_FRAME = /^\s+at .+[:(]/m;
 
 describe("shop <command> --help", () => {
@@ -55,7 +55,7 @@ describe("a command or an option the CLI does not know", () => {
     expect(result.code).toBe(2);
   });
 
-  for (const args of [["token", "--bogus"], ["check", "--bogus"], ["dlq", "list", "orders", "--bogus"], ["token", "--sub"]]) {
+  for (const args of [["token", "--bogus"], ["check", "--bogus"], ["docs", "--bogus"], ["docs", "--out"], ["dlq", "list", "orders", "--bogus"], ["token", "--sub"]]) {
     test(`when ${args.join(" ")} is run, then it says what is wrong, prints ${args[0]}'s usage and exits 2 without a stack trace`, async () => {
       const result = await runCli(args, VALID);
       expect(result.stderr).toContain(args.at(-1)!);

@@ -7,6 +7,7 @@ import { formatReport, runChecks } from "./check.ts";
 import { prune } from "./cli/prune.ts";
 import { mailCommand } from "./cli/mail.ts";
 import { health } from "./cli/health.ts";
+import { docsCommand } from "./cli/docs.ts";
 import { commandUsage, helpRequested, isArgumentError } from "./cli/usage.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { signToken } from "./platform/http/auth.ts";
@@ -32,6 +33,8 @@ Commands:
                                 put failed e-mails (all, or the given ids) back to pending with fresh attempts
   health [--timeout MS]         ask the shop running here (127.0.0.1:PORT) whether it is ready; prints the JSON,
                                 exits 0 when ready or degraded, 1 otherwise (for container health checks)
+  docs [--out FILE]             print the AsyncAPI 3.0 document of the events (as GET /docs/asyncapi.json serves
+                                it, exchange names with AMQP_PREFIX), or write it to FILE; needs no database or broker
   help [COMMAND]                show this text, or one command's (as does shop COMMAND --help)
 
 Configuration comes from the environment (see README): NODE_ENV (unset means production), PORT, DATABASE_URL (and
@@ -93,6 +96,8 @@ async function main(argv: string[]): Promise<number> {
       return prune(config, logger, rest);
     case "health":
       return health(config, rest);
+    case "docs":
+      return docsCommand(config, rest);
     default:
       console.error(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;
@@ -202,7 +207,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
     [
       ``,
       `  shop is up on ${url}  (modules: ${config.modules.join(", ")})`,
-      `  API docs:     ${url}/docs   (OpenAPI JSON: ${url}/docs/json)`,
+      `  API docs:     ${url}/docs   (OpenAPI JSON: ${url}/docs/json, events: ${url}/docs/asyncapi.json)`,
       `  Health:       ${url}/health/ready`,
       `  A token:      bun run shop token --sub alice --email alice@example.com [--admin]`,
       `                (or ./dist/shop token ... with the compiled binary)`,

@@ -4,6 +4,7 @@ import { expireRows } from "../../src/platform/retention/rule.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import { inventoryMetrics } from "./infrastructure/inventory-metrics.ts";
 import { OrderCancelled, OrderPlaced, OrderShipped } from "../orders/contract.ts";
+import { inventoryEvents } from "./contract.ts";
 import { checkStockInvariants } from "./application/check-stock-invariants.ts";
 import { seedCatalog } from "./application/seed-catalog.ts";
 import { inventoryHandlers } from "./handlers.ts";
@@ -21,6 +22,7 @@ import type { InventoryDeps } from "./ports.ts";
  */
 export const inventoryModule: ModuleDefinition = {
   name: "inventory",
+  publishes: inventoryEvents,
   consumes: [OrderPlaced, OrderCancelled, OrderShipped],
   retention: (periods) => [
     ...messagingRetention({ outbox, inbox }, periods),

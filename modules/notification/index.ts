@@ -3,6 +3,7 @@ import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
 import { expireRows } from "../../src/platform/retention/rule.ts";
 import { OrderCancelled, OrderConfirmed, OrderRejected, OrderShipped } from "../orders/contract.ts";
+import { notificationEvents } from "./contract.ts";
 import { MailDispatcher } from "./application/mail-dispatcher.ts";
 import { notificationMetrics } from "./infrastructure/notification-metrics.ts";
 import { reportFailedEmails } from "./application/report-failed-emails.ts";
@@ -33,6 +34,7 @@ export interface MailSettings {
  */
 export const notificationModule: ModuleDefinition<MailSettings> = {
   name: "notification",
+  publishes: notificationEvents,
   consumes: [OrderConfirmed, OrderRejected, OrderCancelled, OrderShipped],
   retention: (periods) => [
     ...messagingRetention({ outbox, inbox }, periods),

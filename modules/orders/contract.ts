@@ -12,6 +12,8 @@ const OrderLine = t.Object({
   lineTotalCents: t.Integer({ minimum: 0 }),
 });
 
+// The descriptions below are the events' documentation: they reach the AsyncAPI document (GET /docs/asyncapi.json).
+
 /** What every order event carries, so a consumer (e-mail, stock) needs no call back to orders. */
 const OrderSnapshot = {
   orderId: Uuid(),
@@ -20,26 +22,54 @@ const OrderSnapshot = {
   items: t.Array(OrderLine, { minItems: 1 }),
   totalCents: t.Integer({ minimum: 0 }),
   currency: Currency(),
-  /**
-   * The order's version once this event's change is made: 1 for orders.order-placed, one more for each later event
-   * of the same order (every transition emits exactly one event), so an order's events are numbered 1, 2, 3, …
-   * without gaps and a consumer can put them back in order. Absent from events written before it was added.
-   */
-  version: t.Optional(t.Integer({ minimum: 1 })),
+  version: t.Optional(
+    t.Integer({
+      minimum: 1,
+      description:
+        "The order's version once this event's change is made: 1 for orders.order-placed, one more for each later event " +
+        "of the same order (every transition emits exactly one event), so an order's events are numbered 1, 2, 3, … " +
+        "without gaps and a consumer can put them back in order. Absent from events written before it was added.",
+    }),
+  ),
 };
 
 const Shortage = t.Object({ sku: t.String(), requested: t.Integer(), available: t.Integer() });
 
-export const OrderPlaced = defineEvent("orders.order-placed", 1, t.Object(OrderSnapshot));
+export const OrderPlaced = defineEvent(
+  "orders.order-placed",
+  1,
+  t.Object(OrderSnapshot),
+  "A customer placed an order (status pending), priced by the shop from its copy of the catalog. Written to the outbox " +
+    "in the same transaction as the order.",
+);
 
-export const OrderConfirmed = defineEvent("orders.order-confirmed", 1, t.Object(OrderSnapshot));
+export const OrderConfirmed = defineEvent(
+  "orders.order-confirmed",
+  1,
+  t.Object(OrderSnapshot),
+  "Inventory reserved every line of the order: it is confirmed.",
+);
 
 export const OrderRejected = defineEvent(
   "orders.order-rejected",
   1,
   t.Object({ ...OrderSnapshot, reason: t.String(), shortages: t.Array(Shortage) }),
+  "Inventory could not reserve every line: the order is rejected, with the skus that were short.",
 );
 
-export const OrderCancelled = defineEvent("orders.order-cancelled", 1, t.Object({ ...OrderSnapshot, reason: t.Optional(t.String()) }));
+export const OrderCancelled = defineEvent(
+  "orders.order-cancelled",
+  1,
+  t.Object({ ...OrderSnapshot, reason: t.Optional(t.String()) }),
+  "The customer or an admin cancelled a pending or confirmed order: what it held is to be released.",
+);
 
-export const OrderShipped = defineEvent("orders.order-shipped", 1, t.Object(OrderSnapshot));
+export const OrderShipped = defineEvent(
+  "orders.order-shipped",
+  1,
+  t.Object(OrderSnapshot),
+  "An admin shipped a confirmed order: its reservation becomes an on-hand decrement.",
+);
+
+/** Every event orders publishes: its module definition declares them (ModuleDefinition.publishes). */
+export const ordersEvents = [OrderPlaced, OrderConfirmed, OrderRejected, OrderCancelled, OrderShipped] as const;

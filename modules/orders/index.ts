@@ -3,6 +3,7 @@ import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
 import { expireRows } from "../../src/platform/retention/rule.ts";
 import { ProductUpserted, StockRejected, StockReserved } from "../inventory/contract.ts";
+import { ordersEvents } from "./contract.ts";
 import { checkOrderInvariants } from "./application/check-order-invariants.ts";
 import { ordersHandlers } from "./handlers.ts";
 import { ordersRoutes } from "./http.ts";
@@ -23,6 +24,7 @@ import type { OrdersDeps } from "./ports.ts";
  */
 export const ordersModule: ModuleDefinition = {
   name: "orders",
+  publishes: ordersEvents,
   consumes: [ProductUpserted, StockReserved, StockRejected],
   retention: (periods) => [
     ...messagingRetention({ outbox, inbox }, periods),

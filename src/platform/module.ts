@@ -79,6 +79,8 @@ export type ModuleContext<Settings = undefined> = BaseModuleContext & (undefined
  */
 export interface ModuleDefinition<Settings = undefined> {
   name: string;
+  /** The events it publishes: those its contract.ts defines. The AsyncAPI document names the module as their sender. */
+  publishes: readonly EventDefinition[];
   consumes: readonly EventDefinition[];
   create(context: ModuleContext<Settings>): ShopModule;
   /**

@@ -30,7 +30,9 @@ export function docs(options: { version?: string } = {}) {
             info: {
               title: "Shop API",
               version: options.version ?? "0.0.0",
-              description: "Orders, inventory and notifications. Errors are RFC 9457 application/problem+json.",
+              description:
+                "Orders, inventory and notifications. Errors are RFC 9457 application/problem+json. " +
+                "The events the modules publish are documented in AsyncAPI at /docs/asyncapi.json.",
             },
             components: {
               securitySchemes: {
@@ -41,4 +43,12 @@ export function docs(options: { version?: string } = {}) {
         }),
       )
   );
+}
+
+/**
+ * The AsyncAPI document of the events (src/platform/messaging/asyncapi.ts) at `/docs/asyncapi.json`: like `/docs/json`,
+ * no token, and hidden from the OpenAPI document, which lists the API's own operations.
+ */
+export function eventsDocumentRoute(document: object) {
+  return new Elysia().get("/docs/asyncapi.json", () => document, { detail: { hide: true } });
 }

@@ -37,6 +37,17 @@ function expectedErrors(path: string, method: string, op: any): number[] {
   return statuses.sort();
 }
 
+test("the shop serves its events' AsyncAPI document next to it, with its AMQP_PREFIX, and does not list it as an operation", async () => {
+  const res = await shop.request("/docs/asyncapi.json");
+  expect(res.status).toBe(200);
+  const events: any = await res.json();
+  // Its content is checked against the contracts in src/events-document.test.ts; here, that the shop serves it for itself.
+  expect(events.asyncapi).toBe("3.0.0");
+  expect(Object.keys(events.channels)).toContain("orders.order-placed");
+  for (const channel of Object.values<any>(events.channels)) expect(channel.bindings.amqp.exchange.name).toBe(`${shop.prefix}events`);
+  expect(doc.paths["/docs/asyncapi.json"]).toBeUndefined();
+});
+
 test("the document lists the module routes", () => {
   const names = operations().map((o) => o.name);
   expect(names).toEqual(expect.arrayContaining(["POST /orders", "PUT /products/{sku}", "GET /notifications", "POST /orders/{id}/ship"]));

@@ -5,7 +5,7 @@ import { httpMetrics } from "../metrics/http-metrics.ts";
 import type { Registry } from "../metrics/registry.ts";
 import { authPlugin } from "./auth.ts";
 import { corsPolicy, type CorsSettings } from "./cors.ts";
-import { docs } from "./docs.ts";
+import { docs, eventsDocumentRoute } from "./docs.ts";
 import { registerFormats } from "./formats.ts";
 import { healthRoutes, type Readiness, type ReadinessCheck } from "./health.ts";
 import { metricsRoute } from "./metrics-route.ts";
@@ -26,6 +26,8 @@ export interface HttpAppOptions {
   /** Readiness checks by name, e.g. `{ postgres, rabbitmq }`, each with what its being down means (health.ts). */
   readiness: Record<string, ReadinessCheck | Readiness>;
   version?: string;
+  /** The AsyncAPI document of the events, served at `GET /docs/asyncapi.json` (src/platform/messaging/asyncapi.ts). */
+  eventsDocument?: object;
   /** The module that serves a route (method and path template), for the request's log lines. */
   moduleOfRoute?: (method: string, route: string) => string | undefined;
   /** The process's metrics: requests are counted and timed there, and `GET /metrics` serves it. */
@@ -111,6 +113,7 @@ export function createHttpApp(options: HttpAppOptions) {
         else logger.info(entry, "request");
       })
       .use(docs({ version: options.version }))
+      .use(options.eventsDocument ? eventsDocumentRoute(options.eventsDocument) : new Elysia())
       .use(healthRoutes(options.readiness))
       .use(options.metrics ? metricsRoute(options.metrics) : new Elysia())
       // For the routes added after this line (not health and docs, which read no input), after validation and the

@@ -5,21 +5,28 @@ import { Uuid } from "../formats.ts";
 import { currentTraceparent, TRACEPARENT_PATTERN } from "../tracing/spans.ts";
 import type { EventData, EventDefinition } from "./event.ts";
 
-/** The JSON body of every message on the bus. */
+/** The JSON body of every message on the bus. Its descriptions are documentation: the AsyncAPI document shows them. */
 export const EnvelopeSchema = t.Object({
-  id: Uuid(),
-  name: t.String({ minLength: 1, maxLength: 200 }),
-  version: t.Integer({ minimum: 1 }),
-  occurredAt: t.String({ minLength: 1, maxLength: 40 }),
-  source: t.String({ minLength: 1, maxLength: 100 }),
-  correlationId: t.String({ minLength: 1, maxLength: 200 }),
-  causationId: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
-  /**
-   * The W3C trace context of the span that wrote the event to the outbox (only while tracing is on): the relay's
-   * publish span is its child. Messages without it (from before, or from a process with tracing off) are accepted.
-   */
-  traceparent: t.Optional(t.String({ pattern: TRACEPARENT_PATTERN })),
-  data: t.Unknown(),
+  id: Uuid({ description: "The message id (a UUIDv7), also the AMQP message-id: a redelivered or re-published copy has the same one" }),
+  name: t.String({ minLength: 1, maxLength: 200, description: "The event's name, also the routing key and the AMQP type" }),
+  version: t.Integer({ minimum: 1, description: "The version of the event's data schema" }),
+  occurredAt: t.String({ minLength: 1, maxLength: 40, description: "When the event happened (ISO 8601, UTC), also the AMQP timestamp" }),
+  source: t.String({ minLength: 1, maxLength: 100, description: "The module that published it, also the AMQP app-id" }),
+  correlationId: t.String({
+    minLength: 1,
+    maxLength: 200,
+    description: "The correlation id of the request (X-Correlation-Id) that caused it, passed on to every event it leads to",
+  }),
+  causationId: t.Optional(t.String({ minLength: 1, maxLength: 200, description: "The id of the message whose handling published this one" })),
+  traceparent: t.Optional(
+    t.String({
+      pattern: TRACEPARENT_PATTERN,
+      description:
+        "The W3C trace context of the span that wrote the event to the outbox (only while tracing is on): the relay's " +
+        "publish span is its child. Messages without it (from before, or from a process with tracing off) are accepted.",
+    }),
+  ),
+  data: t.Unknown({ description: "The event's data, as its schema (per name and version) says" }),
 });
 export type Envelope = Static<typeof EnvelopeSchema>;
 
