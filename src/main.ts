@@ -9,7 +9,7 @@ import { mailCommand } from "./cli/mail.ts";
 import { health } from "./cli/health.ts";
 import { commandUsage, helpRequested, isArgumentError } from "./cli/usage.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
-import { signToken } from "./platform/http/auth.ts";
+import { signToken } from "./platform/http/shop-tokens.ts";
 import { MigrationError } from "./platform/migration-history.ts";
 
 // Each command's entry here is also its `shop <command> --help`, and a command without one is unknown (src/cli/usage.ts).
