@@ -15,6 +15,7 @@ import type { BackgroundLoop, ModuleDefinition, ShopModule } from "./platform/mo
 import type { RetentionPeriods } from "./platform/retention/rule.ts";
 import type { RetentionModule } from "./platform/retention/sweeper.ts";
 import { RetentionSweeper } from "./platform/retention/sweeper.ts";
+import { createAuthenticator, type Authenticator } from "./platform/http/authenticator.ts";
 import { createHttpApp, drainHttp } from "./platform/http/server.ts";
 import { startTracing, type Tracing } from "./platform/tracing/setup.ts";
 import { inventoryModule } from "../modules/inventory/index.ts";
@@ -68,13 +69,14 @@ function createModule<M extends ModuleName>(
   background: DatabaseHandle,
   logger: Logger,
   metrics: Registry,
+  authenticator: Authenticator,
 ): ShopModule {
   const definition: ModuleDefinition<ModuleSettings[M]> = MODULES[name];
   return definition.create({
     database,
     background,
     logger,
-    authSecret: config.authSecret,
+    authenticator,
     metrics: moduleMetrics(metrics, name),
     settings: moduleSettings(config, name),
   });
@@ -93,9 +95,12 @@ export function openShop(config: Config, logger: Logger, metrics: Registry = cre
     idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
   });
   const poolsOf = (name: ModuleName) => pools.of(config.moduleDatabaseUrls[name]);
+  // One per process: the root app and every module check tokens with it (one key set fetch, one verified-token cache).
+  const authenticator = createAuthenticator({ secret: config.authSecret, idp: config.idp });
   const modules = config.modules.map((name) => {
     const { database, background } = poolsOf(name);
-    return { name, module: createModule(name, config, database, background, logger.child({ module: name }), metrics), database, background };
+    const module = createModule(name, config, database, background, logger.child({ module: name }), metrics, authenticator);
+    return { name, module, database, background };
   });
   const periods = retentionPeriods(config);
   const retention = config.modules.map((name): RetentionModule => ({ name, sql: poolsOf(name).background.sql, rules: MODULES[name].retention?.(periods) ?? [] }));
@@ -107,6 +112,7 @@ export function openShop(config: Config, logger: Logger, metrics: Registry = cre
     modules,
     retention,
     metrics,
+    authenticator,
     close: () => pools.close(),
   };
 }
@@ -206,7 +212,7 @@ async function startTracedShop(
   const http = createHttpApp({
     logger,
     moduleOfRoute: (method, route) => routeModules.get(`${method} ${route}`),
-    authSecret: config.authSecret,
+    authenticator: prepared.authenticator,
     version: packageJson.version,
     eventsDocument: eventsDocument(config.amqpPrefix),
     metrics,

@@ -272,6 +272,78 @@ describe("loadConfig: CORS", () => {
   });
 });
 
+describe("loadConfig: identity-provider tokens", () => {
+  test("when AUTH_JWKS_URL is unset, then no provider tokens are accepted (idp undefined)", () => {
+    expect(loadConfig(DEV).idp).toBeUndefined();
+  });
+
+  test("when AUTH_JWKS_URL is set, then the provider settings carry it with the documented defaults", () => {
+    expect(loadConfig({ ...DEV, AUTH_JWKS_URL: "https://idp.example.com/certs" }).idp).toEqual({
+      jwksUrl: "https://idp.example.com/certs",
+      issuer: undefined,
+      audience: undefined,
+      clockToleranceSeconds: 30,
+      maxTokenAgeSeconds: 24 * 3600,
+      roleClaim: "roles",
+      adminRole: "shop-admin",
+      jwksTimeoutMs: 3000,
+      jwksCooldownMs: 30_000,
+    });
+  });
+
+  test("when every provider setting is given, then each is read", () => {
+    const config = loadConfig({
+      ...DEV,
+      AUTH_JWKS_URL: "https://idp.example.com/certs",
+      AUTH_ISSUER: "https://idp.example.com/realms/shop",
+      AUTH_AUDIENCE: "shop-api",
+      AUTH_CLOCK_TOLERANCE: "5s",
+      AUTH_MAX_TOKEN_AGE: "1h",
+      AUTH_ROLE_CLAIM: "realm_access.roles",
+      AUTH_ADMIN_ROLE: "admin",
+      AUTH_JWKS_TIMEOUT_MS: "1500",
+      AUTH_JWKS_COOLDOWN: "1m",
+    });
+    expect(config.idp).toEqual({
+      jwksUrl: "https://idp.example.com/certs",
+      issuer: "https://idp.example.com/realms/shop",
+      audience: "shop-api",
+      clockToleranceSeconds: 5,
+      maxTokenAgeSeconds: 3600,
+      roleClaim: "realm_access.roles",
+      adminRole: "admin",
+      jwksTimeoutMs: 1500,
+      jwksCooldownMs: 60_000,
+    });
+  });
+
+  test("when a provider setting is malformed or out of range, then each is refused by name", () => {
+    const problems = problemsOf({
+      ...DEV,
+      AUTH_JWKS_URL: "idp.example.com/certs",
+      AUTH_CLOCK_TOLERANCE: "10m",
+      AUTH_MAX_TOKEN_AGE: "forever",
+      AUTH_ROLE_CLAIM: "realm_access..roles",
+      AUTH_JWKS_TIMEOUT_MS: "50",
+      AUTH_JWKS_COOLDOWN: "0s",
+    });
+    expect(namesIn(problems)).toEqual([
+      "AUTH_CLOCK_TOLERANCE",
+      "AUTH_JWKS_COOLDOWN",
+      "AUTH_JWKS_TIMEOUT_MS",
+      "AUTH_JWKS_URL",
+      "AUTH_MAX_TOKEN_AGE",
+      "AUTH_ROLE_CLAIM",
+    ]);
+  });
+
+  test("when AUTH_ISSUER or AUTH_AUDIENCE is set without AUTH_JWKS_URL, then it is refused: it would check nothing", () => {
+    const problems = problemsOf({ ...DEV, AUTH_ISSUER: "https://idp.example.com", AUTH_AUDIENCE: "shop-api" });
+    expect(namesIn(problems)).toEqual(["AUTH_AUDIENCE", "AUTH_ISSUER"]);
+    expect(problems[0]).toContain("set AUTH_JWKS_URL too");
+  });
+});
+
 describe("shop serve with a bad configuration", () => {
   // A database that must never be created: a process that starts anything would create it first.
   let database: TestDatabase;

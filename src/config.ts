@@ -2,6 +2,7 @@ import { Type as t, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { MailSettings } from "../modules/notification/index.ts";
 import type { CorsSettings } from "./platform/http/cors.ts";
+import type { IdpSettings } from "./platform/http/idp-tokens.ts";
 
 export const MODULE_NAMES = ["orders", "inventory", "notification"] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
@@ -64,6 +65,15 @@ const EnvSchema = t.Object({
   AMQP_PREFIX: t.String({ pattern: "^[A-Za-z0-9._-]*$", maxLength: 100, description: "letters, digits, '.', '_' or '-'" }),
   MODULES: t.String({ description: `a comma-separated subset of ${MODULE_NAMES.join(", ")}` }),
   AUTH_SECRET: t.String({ minLength: 32, description: "at least 32 characters" }),
+  AUTH_JWKS_URL: t.Optional(t.String({ pattern: "^https?://[^\\s]+$", description: "an http(s) URL of the identity provider's JSON Web Key Set" })),
+  AUTH_ISSUER: t.Optional(t.String({ minLength: 1 })),
+  AUTH_AUDIENCE: t.Optional(t.String({ minLength: 1 })),
+  AUTH_CLOCK_TOLERANCE: Duration("0s", "5m"),
+  AUTH_MAX_TOKEN_AGE: Duration("1m", "30d"),
+  AUTH_ROLE_CLAIM: t.String({ pattern: "^[^.\\s]+(\\.[^.\\s]+)*$", description: "a claim name or a dotted path such as realm_access.roles" }),
+  AUTH_ADMIN_ROLE: t.String({ minLength: 1 }),
+  AUTH_JWKS_TIMEOUT_MS: IntString(100, 60000),
+  AUTH_JWKS_COOLDOWN: Duration("1s", "1h"),
   SMTP_URL: t.Optional(t.String({ pattern: "^smtps?://.+", description: "smtp://user:pass@host:port" })),
   MAIL_FROM: t.String({ minLength: 3 }),
   MAIL_HOLD_MS: IntString(0, 86400000),
@@ -96,6 +106,12 @@ const DEFAULTS: Record<string, string> = {
   AMQP_PREFIX: "shop.",
   MODULES: MODULE_NAMES.join(","),
   AUTH_SECRET: DEVELOPMENT_AUTH_SECRET,
+  AUTH_CLOCK_TOLERANCE: "30s",
+  AUTH_MAX_TOKEN_AGE: "24h",
+  AUTH_ROLE_CLAIM: "roles",
+  AUTH_ADMIN_ROLE: "shop-admin",
+  AUTH_JWKS_TIMEOUT_MS: "3000",
+  AUTH_JWKS_COOLDOWN: "30s",
   MAIL_FROM: "Shop <shop@localhost>",
   MAIL_HOLD_MS: "300000",
   MAIL_RETRY_DELAYS_MS: "1000,5000,30000,120000",
@@ -133,6 +149,8 @@ export interface Config {
   amqpPrefix: string;
   modules: ModuleName[];
   authSecret: string;
+  /** Tokens from an identity provider (AUTH_JWKS_URL and the AUTH_* settings around it); unset: none are accepted. */
+  idp: IdpSettings | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
   /** How long an order's e-mail waits for the order's earlier e-mail to be recorded. */
@@ -230,6 +248,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     raw.AUTH_SECRET !== DEVELOPMENT_AUTH_SECRET || DEVELOPMENT_ENVS.includes(raw.NODE_ENV ?? ""),
     developmentSecretRefused(env.NODE_ENV),
   );
+  for (const name of ["AUTH_ISSUER", "AUTH_AUDIENCE"]) {
+    check(name, raw[name] === undefined || raw.AUTH_JWKS_URL !== undefined, "applies to identity-provider tokens only: set AUTH_JWKS_URL too, or unset it");
+  }
   if (!seen.has("RETRY_DELAYS_MS")) {
     const broken = retryDelayProblems((raw.RETRY_DELAYS_MS ?? "").split(",").map(Number));
     check("RETRY_DELAYS_MS", broken.length === 0, `${broken.join("; ")} (got ${JSON.stringify(raw.RETRY_DELAYS_MS)})`);
@@ -251,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     amqpPrefix: env_.AMQP_PREFIX,
     modules: [...new Set(modules)] as ModuleName[],
     authSecret: env_.AUTH_SECRET,
+    idp: env_.AUTH_JWKS_URL === undefined ? undefined : idpSettings(env_, env_.AUTH_JWKS_URL),
     smtpUrl: env_.SMTP_URL,
     mailFrom: env_.MAIL_FROM,
     mailHoldMs: Number(env_.MAIL_HOLD_MS),
@@ -270,6 +292,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retentionIntervalMs: parseDuration(env_.RETENTION_INTERVAL)!,
     otlpEndpoint: env_.OTEL_EXPORTER_OTLP_ENDPOINT,
     cors: { origins: [...new Set(corsOrigins)], credentials: env_.CORS_CREDENTIALS === "true", maxAgeSeconds: Number(env_.CORS_MAX_AGE) },
+  };
+}
+
+function idpSettings(env: Static<typeof EnvSchema>, jwksUrl: string): IdpSettings {
+  return {
+    jwksUrl,
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+    clockToleranceSeconds: parseDuration(env.AUTH_CLOCK_TOLERANCE)! / 1000,
+    maxTokenAgeSeconds: parseDuration(env.AUTH_MAX_TOKEN_AGE)! / 1000,
+    roleClaim: env.AUTH_ROLE_CLAIM,
+    adminRole: env.AUTH_ADMIN_ROLE,
+    jwksTimeoutMs: Number(env.AUTH_JWKS_TIMEOUT_MS),
+    jwksCooldownMs: parseDuration(env.AUTH_JWKS_COOLDOWN)!,
   };
 }
 

@@ -10,7 +10,7 @@ import { health } from "./cli/health.ts";
 import { docsCommand } from "./cli/docs.ts";
 import { commandUsage, helpRequested, isArgumentError } from "./cli/usage.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
-import { signToken } from "./platform/http/auth.ts";
+import { signToken } from "./platform/http/shop-tokens.ts";
 import { MigrationError } from "./platform/migration-history.ts";
 
 // Each command's entry here is also its `shop <command> --help`, and a command without one is unknown (src/cli/usage.ts).

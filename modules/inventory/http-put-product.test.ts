@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { signToken } from "../../src/platform/http/auth.ts";
+import { signToken } from "../../src/platform/http/shop-tokens.ts";
 import { createHttpApp } from "../../src/platform/http/server.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../../src/test-support/database.ts";
@@ -8,6 +8,7 @@ import { expectNothingWritten, snapshotTables } from "../../src/test-support/tab
 import { ProductUpserted } from "./contract.ts";
 import { products } from "./infrastructure/schema.ts";
 import { emitted, openInventory, TEST_AUTH_SECRET, type InventoryHarness } from "./test-support/inventory-harness.ts";
+import { createAuthenticator } from "../../src/platform/http/authenticator.ts";
 
 // PUT /products/:sku changes what the body names and nothing else: an update keeps the product's currency and
 // its active flag unless the body gives them, and a product's currency never changes (README "API").
@@ -20,7 +21,7 @@ let adminToken: string;
 beforeAll(async () => {
   testDatabase = await createTestDatabase("inventory_put_product");
   inventory = await openInventory(testDatabase.url);
-  app = createHttpApp({ logger: createLogger("silent"), authSecret: TEST_AUTH_SECRET, readiness: {} }).use(inventory.module.routes!);
+  app = createHttpApp({ logger: createLogger("silent"), authenticator: createAuthenticator({ secret: TEST_AUTH_SECRET }), readiness: {} }).use(inventory.module.routes!);
   adminToken = await signToken(TEST_AUTH_SECRET, { sub: "root", email: "root@example.com", role: "admin" });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { asc, eq, sql } from "drizzle-orm";
-import { signToken } from "../../src/platform/http/auth.ts";
+import { signToken } from "../../src/platform/http/shop-tokens.ts";
 import { createHttpApp } from "../../src/platform/http/server.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../../src/test-support/database.ts";
@@ -8,6 +8,7 @@ import { OrderPlaced } from "../orders/contract.ts";
 import { ProductUpserted } from "./contract.ts";
 import { outbox, products } from "./infrastructure/schema.ts";
 import { deliver, emitted, givenProduct, openInventory, placedOrder, TEST_AUTH_SECRET, type InventoryHarness } from "./test-support/inventory-harness.ts";
+import { createAuthenticator } from "../../src/platform/http/authenticator.ts";
 
 let testDatabase: TestDatabase;
 let inventory: InventoryHarness;
@@ -18,7 +19,7 @@ let customerToken: string;
 beforeAll(async () => {
   testDatabase = await createTestDatabase("inventory_http");
   inventory = await openInventory(testDatabase.url);
-  app = createHttpApp({ logger: createLogger("silent"), authSecret: TEST_AUTH_SECRET, readiness: {} }).use(inventory.module.routes!);
+  app = createHttpApp({ logger: createLogger("silent"), authenticator: createAuthenticator({ secret: TEST_AUTH_SECRET }), readiness: {} }).use(inventory.module.routes!);
   adminToken = await signToken(TEST_AUTH_SECRET, { sub: "root", email: "root@example.com", role: "admin" });
   customerToken = await signToken(TEST_AUTH_SECRET, { sub: "alice", email: "alice@example.com", role: "customer" });
 });

@@ -1,6 +1,8 @@
 import { Elysia, status, t, type Static } from "elysia";
 import { Currency } from "../../src/platform/formats.ts";
-import { authPlugin, type Principal } from "../../src/platform/http/auth.ts";
+import { authPlugin } from "../../src/platform/http/auth.ts";
+import type { Authenticator } from "../../src/platform/http/authenticator.ts";
+import type { Principal } from "../../src/platform/http/principal.ts";
 import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { answer, problems } from "../../src/platform/http/problem-responses.ts";
@@ -72,7 +74,7 @@ const StockBody = t.Object({
 }, { examples: [{ delta: 10 }] });
 
 export interface InventoryRoutesDeps extends InventoryDeps {
-  authSecret: string;
+  authenticator: Authenticator;
 }
 
 /** The catalog API: browsing for anyone, editing and stock corrections for admins. */
@@ -80,7 +82,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
   return (
     new Elysia({ name: "inventory-routes", detail: { tags: ["inventory"] } })
       .use(requestContext())
-      .use(authPlugin(deps.authSecret))
+      .use(authPlugin(deps.authenticator))
       .get(
         "/products",
         async ({ query, principal }) => {

@@ -31,7 +31,7 @@ export const inventoryModule: ModuleDefinition = {
     // can still be applied, so the marker has nothing left to stop.
     expireRows({ table: cancelledOrders, what: "cancelled-order markers", since: "cancelled_at", periodMs: periods.inboxMs }),
   ],
-  create({ database, logger, authSecret, metrics }) {
+  create({ database, logger, authenticator, metrics }) {
     const deps: InventoryDeps = {
       db: database.db,
       products: productRepository,
@@ -43,7 +43,7 @@ export const inventoryModule: ModuleDefinition = {
     return {
       name: "inventory",
       migrationsFolder,
-      routes: inventoryRoutes({ ...deps, authSecret }),
+      routes: inventoryRoutes({ ...deps, authenticator }),
       handlers: inventoryHandlers(deps),
       outboxTable: outbox,
       inboxTable: inbox,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import pino from "pino";
 import { migrateModule, openDatabase, type DatabaseHandle } from "../../src/platform/db.ts";
-import { signToken } from "../../src/platform/http/auth.ts";
+import { signToken } from "../../src/platform/http/shop-tokens.ts";
 import { createHttpApp } from "../../src/platform/http/server.ts";
 import { createTestDatabase, type TestDatabase } from "../../src/test-support/database.ts";
 import { renderOrderConfirmed, renderOrderShipped } from "./domain/order-templates.ts";
@@ -9,6 +9,7 @@ import type { OrderSnapshot } from "./domain/rendered-email.ts";
 import { notificationRoutes, type NotificationPageBody } from "./http.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
 import { notificationRepository } from "./infrastructure/notification-repository.ts";
+import { createAuthenticator } from "../../src/platform/http/authenticator.ts";
 
 const SECRET = "test-secret-of-at-least-32-characters!";
 let testDb: TestDatabase;
@@ -37,8 +38,8 @@ beforeAll(async () => {
   testDb = await createTestDatabase("notification_http");
   database = openDatabase(testDb.url);
   await migrateModule(database, "notification", migrationsFolder);
-  app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: SECRET, readiness: {} }).use(
-    notificationRoutes({ authSecret: SECRET, db: database.db, notifications: notificationRepository }),
+  app = createHttpApp({ logger: pino({ level: "silent" }), authenticator: createAuthenticator({ secret: SECRET }), readiness: {} }).use(
+    notificationRoutes({ authenticator: createAuthenticator({ secret: SECRET }), db: database.db, notifications: notificationRepository }),
   );
   adminToken = await signToken(SECRET, { sub: "admin", email: "admin@example.com", role: "admin" });
   customerToken = await signToken(SECRET, { sub: "carol", email: "carol@example.com", role: "customer" });

@@ -1,5 +1,6 @@
 import { Elysia, t, type Static } from "elysia";
 import { authPlugin } from "../../src/platform/http/auth.ts";
+import type { Authenticator } from "../../src/platform/http/authenticator.ts";
 import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { answer, problems } from "../../src/platform/http/problem-responses.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
@@ -8,7 +9,7 @@ import type { Notification } from "./domain/notification.ts";
 import type { NotificationDeps } from "./ports.ts";
 
 export interface NotificationRoutesDeps extends Pick<NotificationDeps, "db" | "notifications"> {
-  authSecret: string;
+  authenticator: Authenticator;
 }
 
 /** One e-mail as the admin API shows it (bodies left out: they are in the customer's mailbox or the log). */
@@ -38,7 +39,7 @@ export function notificationRoutes(deps: NotificationRoutesDeps) {
   return (
     new Elysia({ name: "notification-routes" })
       .use(requestContext())
-      .use(authPlugin(deps.authSecret))
+      .use(authPlugin(deps.authenticator))
       .get(
         "/notifications",
         async ({ query }) => {

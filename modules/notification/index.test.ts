@@ -10,6 +10,7 @@ import { OrderShipped } from "../orders/contract.ts";
 import { notificationModule } from "./index.ts";
 import { notifications } from "./infrastructure/schema.ts";
 import { testModuleMetrics } from "../../src/test-support/metrics.ts";
+import { createAuthenticator } from "../../src/platform/http/authenticator.ts";
 
 let testDb: TestDatabase;
 let database: DatabaseHandle;
@@ -28,7 +29,7 @@ describe("notificationModule", () => {
   test("when no SMTP_URL is configured, then an order e-mail is stored, logged by subject and recipient count at info (its text at debug, its address never), and marked sent", async () => {
     const logs: Array<Record<string, unknown>> = [];
     const logger = pino({ level: "debug" }, { write: (line: string) => logs.push(JSON.parse(line)) });
-    const module = notificationModule.create({ database, logger, authSecret: "x".repeat(32), metrics: testModuleMetrics("notification"), settings: { from: "Shop <shop@example.com>" } });
+    const module = notificationModule.create({ database, logger, authenticator: createAuthenticator({ secret: "x".repeat(32) }), metrics: testModuleMetrics("notification"), settings: { from: "Shop <shop@example.com>" } });
     await migrateModule(database, module.name, module.migrationsFolder);
     const [dispatcher] = module.loops!;
     await dispatcher!.start();
@@ -67,7 +68,7 @@ describe("notificationModule", () => {
   });
 
   test("when the module is defined, then it consumes exactly the order events it has handlers for", () => {
-    const module = notificationModule.create({ database, logger: pino({ level: "silent" }), authSecret: "x".repeat(32), metrics: testModuleMetrics("notification"), settings: { from: "a@b.c" } });
+    const module = notificationModule.create({ database, logger: pino({ level: "silent" }), authenticator: createAuthenticator({ secret: "x".repeat(32) }), metrics: testModuleMetrics("notification"), settings: { from: "a@b.c" } });
     expect(module.handlers.map((h) => h.event.name).sort()).toEqual(notificationModule.consumes.map((e) => e.name).sort());
     expect(notificationModule.consumes.map((e) => e.name).sort()).toEqual([
       "orders.order-cancelled",

@@ -66,7 +66,7 @@ export const notificationModule: ModuleDefinition<MailSettings> = {
     return {
       name: "notification",
       migrationsFolder,
-      routes: notificationRoutes({ ...deps, authSecret: context.authSecret }),
+      routes: notificationRoutes({ ...deps, authenticator: context.authenticator }),
       handlers: notificationHandlers(deps),
       outboxTable: outbox,
       inboxTable: inbox,

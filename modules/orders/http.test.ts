@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { migrateModule, openDatabase, type DatabaseHandle } from "../../src/platform/db.ts";
-import { signToken, type Principal } from "../../src/platform/http/auth.ts";
+import type { Principal } from "../../src/platform/http/principal.ts";
+import { signToken } from "../../src/platform/http/shop-tokens.ts";
 import { createHttpApp } from "../../src/platform/http/server.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../../src/test-support/database.ts";
@@ -13,6 +14,7 @@ import { catalogRepository } from "./infrastructure/catalog-repository.ts";
 import { orderRepository } from "./infrastructure/order-repository.ts";
 import { outbox } from "./infrastructure/schema.ts";
 import { testModuleMetrics } from "../../src/test-support/metrics.ts";
+import { createAuthenticator } from "../../src/platform/http/authenticator.ts";
 
 const SECRET = "orders-http-test-secret-0123456789abcdef";
 let testDb: TestDatabase;
@@ -23,9 +25,9 @@ beforeAll(async () => {
   testDb = await createTestDatabase("orders_http");
   database = openDatabase(testDb.url);
   const logger = createLogger("silent");
-  const module = ordersModule.create({ database, logger, authSecret: SECRET, metrics: testModuleMetrics("orders") });
+  const module = ordersModule.create({ database, logger, authenticator: createAuthenticator({ secret: SECRET }), metrics: testModuleMetrics("orders") });
   await migrateModule(database, module.name, module.migrationsFolder);
-  app = createHttpApp({ logger, authSecret: SECRET, readiness: {} }).use(module.routes!);
+  app = createHttpApp({ logger, authenticator: createAuthenticator({ secret: SECRET }), readiness: {} }).use(module.routes!);
 });
 
 afterAll(async () => {

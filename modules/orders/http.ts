@@ -1,6 +1,8 @@
 import type { TLiteral } from "@sinclair/typebox";
 import { Elysia, t, type Static } from "elysia";
-import { authPlugin, type Principal } from "../../src/platform/http/auth.ts";
+import { authPlugin } from "../../src/platform/http/auth.ts";
+import type { Authenticator } from "../../src/platform/http/authenticator.ts";
+import type { Principal } from "../../src/platform/http/principal.ts";
 import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { InvalidError } from "../../src/platform/errors.ts";
 import { answer, problems } from "../../src/platform/http/problem-responses.ts";
@@ -22,7 +24,7 @@ import type { OrderSummary, OrdersDeps } from "./ports.ts";
 type LiteralsOf<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
 
 export interface OrdersRoutesDeps extends OrdersDeps {
-  authSecret: string;
+  authenticator: Authenticator;
 }
 
 // Not t.UnionEnum: Elysia gives it `default: values[0]`, so an absent ?status= would silently mean "pending".
@@ -105,7 +107,7 @@ const TAGS = ["orders"];
 export function ordersRoutes(deps: OrdersRoutesDeps) {
   return new Elysia({ name: "orders-routes" })
     .use(requestContext())
-    .use(authPlugin(deps.authSecret))
+    .use(authPlugin(deps.authenticator))
     .macro({ objectOrNoBody: { transform: objectOrNoBody } })
     .post(
       "/orders",

@@ -19,6 +19,7 @@ import { orderRepository } from "./infrastructure/order-repository.ts";
 import { catalog, inbox, outbox } from "./infrastructure/schema.ts";
 import { ordersMetrics } from "./infrastructure/orders-metrics.ts";
 import { testModuleMetrics } from "../../src/test-support/metrics.ts";
+import { createAuthenticator } from "../../src/platform/http/authenticator.ts";
 
 let testDb: TestDatabase;
 let database: DatabaseHandle;
@@ -28,7 +29,7 @@ const outboxWriter = createOutbox(outbox, "orders");
 beforeAll(async () => {
   testDb = await createTestDatabase("orders_handlers");
   database = openDatabase(testDb.url);
-  module = ordersModule.create({ database, logger: createLogger("silent"), authSecret: "s".repeat(32), metrics: testModuleMetrics("orders") });
+  module = ordersModule.create({ database, logger: createLogger("silent"), authenticator: createAuthenticator({ secret: "s".repeat(32) }), metrics: testModuleMetrics("orders") });
   await migrateModule(database, module.name, module.migrationsFolder);
 });
 

@@ -32,7 +32,7 @@ export const ordersModule: ModuleDefinition = {
     // expired keys, this removes those of customers who never come back.
     expireRows({ table: idempotencyKeys, what: "Idempotency-Keys", since: "created_at", periodMs: IDEMPOTENCY_KEY_RETENTION_MS }),
   ],
-  create({ database, logger, authSecret, metrics }) {
+  create({ database, logger, authenticator, metrics }) {
     const deps: OrdersDeps = {
       db: database.db,
       orders: orderRepository,
@@ -49,7 +49,7 @@ export const ordersModule: ModuleDefinition = {
       outboxTable: outbox,
       inboxTable: inbox,
       check: ({ settleMs }) => checkOrderInvariants(deps, settleMs),
-      routes: ordersRoutes({ ...deps, authSecret }),
+      routes: ordersRoutes({ ...deps, authenticator }),
       handlers: ordersHandlers(deps),
     };
   },

@@ -2,7 +2,8 @@
  * Setup: a throwaway database and AMQP prefix, the shop started (one process or --split), tokens, a
  * catalog with ample stock, and warm-up orders until orders knows every price and the saga works end to end.
  */
-import { signToken, type Principal } from "../../src/platform/http/auth.ts";
+import type { Principal } from "../../src/platform/http/principal.ts";
+import { signToken } from "../../src/platform/http/shop-tokens.ts";
 import { TEST_AMQP_URL, testPrefix } from "../../src/test-support/broker.ts";
 import { createTestDatabase } from "../../src/test-support/database.ts";
 import { RETRY_DELAYS_MS, run } from "./context.ts";

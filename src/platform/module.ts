@@ -1,5 +1,6 @@
 import type { AnyElysia } from "elysia";
 import type { DatabaseHandle } from "./db.ts";
+import type { Authenticator } from "./http/authenticator.ts";
 import type { Logger } from "./logger.ts";
 import type { ModuleMetrics } from "./metrics/module-metrics.ts";
 import type { SupersededMigration } from "./migration-history.ts";
@@ -64,7 +65,8 @@ export interface BaseModuleContext {
    */
   background?: DatabaseHandle;
   logger: Logger;
-  authSecret: string;
+  /** Checks the bearer tokens of the module's routes: one per process, shared by every module and the root app. */
+  authenticator: Authenticator;
   /** Where the module counts and times what it does (orders placed, e-mails sent); the process serves them at /metrics. */
   metrics: ModuleMetrics;
 }

@@ -1,5 +1,5 @@
 import { expect } from "bun:test";
-import type { Principal } from "../platform/http/auth.ts";
+import type { Principal } from "../platform/http/principal.ts";
 import { eventually } from "./eventually.ts";
 import { admin, type TestShop } from "./shop.ts";
 

@@ -1,7 +1,7 @@
 import { expect } from "bun:test";
 import postgres from "postgres";
 import { MODULE_NAMES, type ModuleName } from "../config.ts";
-import type { Principal } from "../platform/http/auth.ts";
+import type { Principal } from "../platform/http/principal.ts";
 import { deleteBrokerObjects, TEST_AMQP_URL, testPrefix } from "./broker.ts";
 import { createShopDatabases, type ShopDatabases } from "./database.ts";
 import { eventually } from "./eventually.ts";

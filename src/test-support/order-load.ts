@@ -1,5 +1,5 @@
 import type postgres from "postgres";
-import type { Principal } from "../platform/http/auth.ts";
+import type { Principal } from "../platform/http/principal.ts";
 import { eventually } from "./eventually.ts";
 import { httpRequest } from "./process.ts";
 import { admin } from "./shop.ts";

@@ -1,6 +1,6 @@
 import type { Subprocess } from "bun";
 import { resolve } from "node:path";
-import type { Principal } from "../platform/http/auth.ts";
+import type { Principal } from "../platform/http/principal.ts";
 import { tokenFor } from "./shop.ts";
 
 /** The checkout's root: the CLI is started from there whatever the test runner's working directory. */

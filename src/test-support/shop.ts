@@ -1,7 +1,8 @@
 import { loadConfig, type Config } from "../config.ts";
 import { startShop, type Shop } from "../app.ts";
 import { createLogger } from "../platform/logger.ts";
-import { signToken, type Principal } from "../platform/http/auth.ts";
+import type { Principal } from "../platform/http/principal.ts";
+import { signToken } from "../platform/http/shop-tokens.ts";
 import { MODULE_NAMES } from "../config.ts";
 import { createShopDatabases, databaseEnv, type ShopDatabases, type TestDatabase } from "./database.ts";
 import { deleteBrokerObjects, TEST_AMQP_URL, testPrefix } from "./broker.ts";

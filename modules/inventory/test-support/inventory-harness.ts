@@ -9,6 +9,7 @@ import type { ShopModule } from "../../../src/platform/module.ts";
 import { inventoryModule } from "../index.ts";
 import { inbox, outbox, products, reservations } from "../infrastructure/schema.ts";
 import { testModuleMetrics } from "../../../src/test-support/metrics.ts";
+import { createAuthenticator } from "../../../src/platform/http/authenticator.ts";
 
 export const TEST_AUTH_SECRET = "inventory-test-secret-0123456789abcdef";
 
@@ -21,7 +22,7 @@ export interface InventoryHarness {
 /** Opens the (fresh) database at `url`, migrates the inventory schema and builds the module against it. */
 export async function openInventory(url: string): Promise<InventoryHarness> {
   const database = openDatabase(url, { max: 25, applicationName: "inventory-tests" });
-  const module = inventoryModule.create({ database, logger: createLogger("silent"), authSecret: TEST_AUTH_SECRET, metrics: testModuleMetrics("inventory") });
+  const module = inventoryModule.create({ database, logger: createLogger("silent"), authenticator: createAuthenticator({ secret: TEST_AUTH_SECRET }), metrics: testModuleMetrics("inventory") });
   await migrateModule(database, "inventory", module.migrationsFolder);
   return { database, module, close: () => database.close() };
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { migrateModule, openDatabase, type DatabaseHandle } from "../../../src/platform/db.ts";
-import { signToken, type Principal } from "../../../src/platform/http/auth.ts";
+import type { Principal } from "../../../src/platform/http/principal.ts";
+import { signToken } from "../../../src/platform/http/shop-tokens.ts";
 import { createHttpApp } from "../../../src/platform/http/server.ts";
 import { createLogger } from "../../../src/platform/logger.ts";
 import { applyEvent } from "../../../src/platform/messaging/apply-event.ts";
@@ -13,6 +14,7 @@ import { ordersModule } from "../index.ts";
 import { catalogRepository } from "../infrastructure/catalog-repository.ts";
 import { inbox, outbox } from "../infrastructure/schema.ts";
 import { testModuleMetrics } from "../../../src/test-support/metrics.ts";
+import { createAuthenticator } from "../../../src/platform/http/authenticator.ts";
 
 export const TEST_AUTH_SECRET = "orders-test-secret-0123456789abcdef";
 
@@ -29,9 +31,9 @@ export async function openOrders(label: string): Promise<OrdersHarness> {
   const testDb: TestDatabase = await createTestDatabase(label);
   const database = openDatabase(testDb.url, { max: 20, applicationName: "orders-tests" });
   const logger = createLogger("silent");
-  const module = ordersModule.create({ database, logger, authSecret: TEST_AUTH_SECRET, metrics: testModuleMetrics("orders") });
+  const module = ordersModule.create({ database, logger, authenticator: createAuthenticator({ secret: TEST_AUTH_SECRET }), metrics: testModuleMetrics("orders") });
   await migrateModule(database, module.name, module.migrationsFolder);
-  const app = createHttpApp({ logger, authSecret: TEST_AUTH_SECRET, readiness: {} }).use(module.routes!);
+  const app = createHttpApp({ logger, authenticator: createAuthenticator({ secret: TEST_AUTH_SECRET }), readiness: {} }).use(module.routes!);
   return {
     database,
     module,

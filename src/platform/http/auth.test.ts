@@ -2,7 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { Elysia, t } from "elysia";
 import { SignJWT } from "jose";
 import pino from "pino";
-import { authPlugin, signToken, verifyToken, type Principal } from "./auth.ts";
+import { authPlugin } from "./auth.ts";
+import { createAuthenticator } from "./authenticator.ts";
+import type { Principal } from "./principal.ts";
+import { signToken } from "./shop-tokens.ts";
 import { requestContext } from "./request-context.ts";
 import { createHttpApp } from "./server.ts";
 import { eventually } from "../../test-support/eventually.ts";
@@ -11,19 +14,20 @@ import { eventually } from "../../test-support/eventually.ts";
 const json = (res: Response): Promise<any> => res.json();
 
 const SECRET = "test-secret-of-at-least-32-characters!";
+const authenticator = createAuthenticator({ secret: SECRET });
 const alice: Principal = { sub: `alice-${crypto.randomUUID()}`, email: "alice@example.com", role: "customer" };
 const admin: Principal = { sub: `admin-${crypto.randomUUID()}`, email: "admin@example.com", role: "admin" };
 
 // A module router, built the way modules build theirs: its own instance that uses the plugins and the guard.
 const moduleRoutes = new Elysia({ prefix: "/things" })
   .use(requestContext())
-  .use(authPlugin(SECRET))
+  .use(authPlugin(authenticator))
   .get("/public", ({ principal }) => ({ principal }))
   .get("/mine", ({ user }) => user, { auth: "signed-in" })
   .get("/admin", ({ user }) => user, { auth: "admin" })
   .get("/admin/search", ({ query }) => query, { auth: "admin", query: t.Object({ q: t.String({ minLength: 3 }) }) });
 
-const app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: SECRET, readiness: {} }).use(moduleRoutes);
+const app = createHttpApp({ logger: pino({ level: "silent" }), authenticator, readiness: {} }).use(moduleRoutes);
 
 function get(path: string, authorization?: string) {
   return app.handle(new Request(`http://localhost${path}`, { headers: authorization ? { authorization } : {} }));
@@ -158,25 +162,25 @@ describe("scoping", () => {
   });
 });
 
-describe("verifyToken", () => {
+describe("Authenticator.verify", () => {
   test("when a token that was accepted (and remembered) expires, then it is refused from then on", async () => {
     const token = await signToken(SECRET, alice, { expiresIn: "2s" });
-    expect(await verifyToken(SECRET, token)).toEqual(alice);
-    expect(await verifyToken(SECRET, token)).toEqual(alice); // the remembered answer
-    const refusal = await eventually(() => verifyToken(SECRET, token).then(() => undefined, (error: unknown) => error), {
+    expect(await authenticator.verify(token)).toEqual(alice);
+    expect(await authenticator.verify(token)).toEqual(alice); // the remembered answer
+    const refusal = await eventually(() => authenticator.verify(token).then(() => undefined, (error: unknown) => error), {
       timeoutMs: 5_000,
       what: "the token to be refused after its exp",
     });
     expect(refusal).toMatchObject({ code: "AUTH.INVALID_TOKEN" });
   });
 
-  test("when a remembered token is checked against another secret, then it is refused", async () => {
+  test("when a remembered token is checked by an authenticator with another secret, then it is refused", async () => {
     const token = await signToken(SECRET, alice, { expiresIn: "5m" });
-    expect(await verifyToken(SECRET, token)).toEqual(alice);
-    await expect(verifyToken("another-secret-of-at-least-32-characters", token)).rejects.toMatchObject({ code: "AUTH.INVALID_TOKEN" });
+    expect(await authenticator.verify(token)).toEqual(alice);
+    await expect(createAuthenticator({ secret: "another-secret-of-at-least-32-characters" }).verify(token)).rejects.toMatchObject({ code: "AUTH.INVALID_TOKEN" });
   });
 
-  test("when a token is signed by signToken, then verifyToken returns exactly the principal", async () => {
-    expect(await verifyToken(SECRET, await signToken(SECRET, admin, { expiresIn: "5m" }))).toEqual(admin);
+  test("when a token is signed by signToken, then verify returns exactly the principal", async () => {
+    expect(await authenticator.verify(await signToken(SECRET, admin, { expiresIn: "5m" }))).toEqual(admin);
   });
 });

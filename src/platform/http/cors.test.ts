@@ -3,6 +3,7 @@ import { Elysia, type AnyElysia } from "elysia";
 import pino from "pino";
 import { loadConfig } from "../../config.ts";
 import { createHttpApp } from "./server.ts";
+import { createAuthenticator } from "./authenticator.ts";
 
 // The CORS settings as loadConfig reads them, on a root app listening on a real socket.
 const running: AnyElysia[] = [];
@@ -12,7 +13,7 @@ afterEach(async () => {
 
 function serve(env: Record<string, string>): string {
   const config = loadConfig({ NODE_ENV: "test", ...env });
-  const app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: "s".repeat(32), readiness: {}, cors: config.cors }).use(
+  const app = createHttpApp({ logger: pino({ level: "silent" }), authenticator: createAuthenticator({ secret: "s".repeat(32) }), readiness: {}, cors: config.cors }).use(
     new Elysia().get("/things", () => ({ ok: true })),
   );
   running.push(app);

@@ -3,6 +3,7 @@ import { Elysia, t } from "elysia";
 import pino from "pino";
 import { bearerSecurity } from "./auth.ts";
 import { createHttpApp } from "./server.ts";
+import { createAuthenticator } from "./authenticator.ts";
 
 // Response.json() is typed unknown; these tests inspect free-form problem documents.
 const json = (res: Response): Promise<any> => res.json();
@@ -13,7 +14,7 @@ test("when a module router is used after the docs, then /docs/json documents its
     body: t.Object({ name: t.String() }),
     detail: { summary: "Create a widget", security: bearerSecurity },
   });
-  const app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: "s".repeat(32), readiness: {}, version: "1.2.3" }).use(
+  const app = createHttpApp({ logger: pino({ level: "silent" }), authenticator: createAuthenticator({ secret: "s".repeat(32) }), readiness: {}, version: "1.2.3" }).use(
     moduleRoutes,
   );
 

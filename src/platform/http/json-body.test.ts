@@ -3,11 +3,12 @@ import { Elysia, t } from "elysia";
 import pino from "pino";
 import { MAX_JSON_DEPTH } from "./json-body.ts";
 import { createHttpApp } from "./server.ts";
+import { createAuthenticator } from "./authenticator.ts";
 
 // Response.json() is typed unknown; these tests inspect free-form problem documents.
 const json = (res: Response): Promise<any> => res.json();
 
-const app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: "s".repeat(32), readiness: {} }).use(
+const app = createHttpApp({ logger: pino({ level: "silent" }), authenticator: createAuthenticator({ secret: "s".repeat(32) }), readiness: {} }).use(
   new Elysia()
     .post("/optional", ({ body }) => ({ got: body ?? null }), { body: t.Optional(t.Object({ reason: t.Optional(t.String()) })) })
     .post("/any", ({ body }) => ({ got: body ?? null })),

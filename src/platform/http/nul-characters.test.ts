@@ -2,11 +2,12 @@ import { expect, test } from "bun:test";
 import { Elysia, t } from "elysia";
 import pino from "pino";
 import { createHttpApp } from "./server.ts";
+import { createAuthenticator } from "./authenticator.ts";
 
 // Response.json() is typed unknown; these tests inspect free-form problem documents.
 const json = (res: Response): Promise<any> => res.json();
 
-const app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: "s".repeat(32), readiness: {} }).use(
+const app = createHttpApp({ logger: pino({ level: "silent" }), authenticator: createAuthenticator({ secret: "s".repeat(32) }), readiness: {} }).use(
   new Elysia().post("/things", ({ body }) => body, { body: t.Object({ name: t.String(), tags: t.Array(t.String()) }) }),
 );
 

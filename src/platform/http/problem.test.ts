@@ -13,12 +13,13 @@ import {
 } from "../errors.ts";
 import { errorToProblem, PROBLEM_CONTENT_TYPE } from "./problem.ts";
 import { createHttpApp } from "./server.ts";
+import { createAuthenticator } from "./authenticator.ts";
 
 // Response.json() is typed unknown; these tests inspect free-form problem documents.
 const json = (res: Response): Promise<any> => res.json();
 
 function appWith(routes: Elysia<any, any, any, any, any, any, any>) {
-  const app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: "s".repeat(32), readiness: {} });
+  const app = createHttpApp({ logger: pino({ level: "silent" }), authenticator: createAuthenticator({ secret: "s".repeat(32) }), readiness: {} });
   return app.use(routes);
 }
 

@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import pino from "pino";
 import { requestContext } from "./request-context.ts";
 import { createHttpApp } from "./server.ts";
+import { createAuthenticator } from "./authenticator.ts";
 
 // Response.json() is typed unknown; these tests inspect free-form problem documents.
 const json = (res: Response): Promise<any> => res.json();
@@ -12,7 +13,7 @@ const moduleRoutes = new Elysia()
   .use(requestContext())
   .get("/echo", ({ requestId, correlationId }) => ({ requestId, correlationId }));
 
-const app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: "s".repeat(32), readiness: {} }).use(moduleRoutes);
+const app = createHttpApp({ logger: pino({ level: "silent" }), authenticator: createAuthenticator({ secret: "s".repeat(32) }), readiness: {} }).use(moduleRoutes);
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -3,6 +3,7 @@ import { Elysia, t, type AnyElysia } from "elysia";
 import pino from "pino";
 import { NotFoundError } from "../errors.ts";
 import { createHttpApp, drainHttp, MAX_BODY_BYTES } from "./server.ts";
+import { createAuthenticator } from "./authenticator.ts";
 
 // Response.json() is typed unknown; these tests inspect free-form problem documents.
 const json = (res: Response): Promise<any> => res.json();
@@ -14,7 +15,7 @@ function memoryLogger() {
 }
 
 function newApp(logger = pino({ level: "silent" })) {
-  return createHttpApp({ logger, authSecret: "s".repeat(32), readiness: { postgres: () => true } });
+  return createHttpApp({ logger, authenticator: createAuthenticator({ secret: "s".repeat(32) }), readiness: { postgres: () => true } });
 }
 
 describe("root error handler", () => {

@@ -4,6 +4,7 @@ import type { Logger } from "../logger.ts";
 import { httpMetrics } from "../metrics/http-metrics.ts";
 import type { Registry } from "../metrics/registry.ts";
 import { authPlugin } from "./auth.ts";
+import type { Authenticator } from "./authenticator.ts";
 import { corsPolicy, type CorsSettings } from "./cors.ts";
 import { docs, eventsDocumentRoute } from "./docs.ts";
 import { registerFormats } from "./formats.ts";
@@ -22,7 +23,8 @@ export const MAX_BODY_BYTES = 1_000_000;
 
 export interface HttpAppOptions {
   logger: Logger;
-  authSecret: string;
+  /** The process's one authenticator, also handed to every module (their routers then verify a token once). */
+  authenticator: Authenticator;
   /** Readiness checks by name, e.g. `{ postgres, rabbitmq }`, each with what its being down means (health.ts). */
   readiness: Record<string, ReadinessCheck | Readiness>;
   version?: string;
@@ -120,7 +122,7 @@ export function createHttpApp(options: HttpAppOptions) {
       // routes' own auth checks (transform): text PostgreSQL cannot store → 422 naming the field, not a 500.
       .onBeforeHandle(({ body, query, params }) => refuseNulCharacters({ body, query, params }))
       // Last, so health and docs stay reachable with a broken Authorization header.
-      .use(authPlugin(options.authSecret))
+      .use(authPlugin(options.authenticator))
   );
   table.routes = () => app.routes;
   return app;
