@@ -14,6 +14,7 @@ import { envelopeProperties } from "./platform/messaging/broker.ts";
 import { createEnvelope } from "./platform/messaging/envelope.ts";
 import type { EventDefinition } from "./platform/messaging/event.ts";
 import { createHttpApp } from "./platform/http/server.ts";
+import { createAuthenticator } from "./platform/http/authenticator.ts";
 import { runCli, stopAllProcesses } from "./test-support/process.ts";
 
 // The AsyncAPI document of the events, checked against what defines them: the modules' contracts and definitions
@@ -126,7 +127,7 @@ describe("every event of every contract", () => {
 });
 
 describe("GET /docs/asyncapi.json", () => {
-  const app = createHttpApp({ logger: pino({ level: "silent" }), authSecret: "s".repeat(32), readiness: {}, eventsDocument: eventsDocument(PREFIX) });
+  const app = createHttpApp({ logger: pino({ level: "silent" }), authenticator: createAuthenticator({ secret: "s".repeat(32) }), readiness: {}, eventsDocument: eventsDocument(PREFIX) });
 
   test("serves the same document, without a token (a broken one is ignored), and is not one of the API's operations", async () => {
     const res = await app.handle(new Request("http://localhost/docs/asyncapi.json", { headers: { authorization: "Bearer broken" } }));
