@@ -83,10 +83,11 @@ export function rateLimitPlugin(settings: RateLimitPluginSettings) {
   // Unnamed: each module has limiters of its own, and a named plugin would be applied once whatever its settings.
   return new Elysia().macro({
     rateLimit: (key: RateLimitKey) => ({
-      transform({ request, server, ...context }) {
-        // `principal` is derived by authPlugin, which the module applies before its routes (typed loosely here, as in auth.ts).
-        const principal = (context as { principal?: Principal | null }).principal;
+      transform(context) {
+        const { request, server } = context;
         if (key === "customer") {
+          // Derived by authPlugin, which the module applies before its routes (typed loosely here, as in auth.ts).
+          const principal = (context as { principal?: Principal | null }).principal;
           if (perCustomer && principal) refuseWhenOver(perCustomer, principal.sub);
           return;
         }
