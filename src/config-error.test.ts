@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { ConfigError, DEVELOPMENT_AUTH_SECRET, loadConfig, MODULE_NAMES } from "./config.ts";
+import { ConfigError, DEVELOPMENT_AUTH_SECRET, loadConfig, MODULE_NAMES, moduleSettings } from "./config.ts";
 import { testPrefix } from "./test-support/broker.ts";
 import { createTestDatabase, type TestDatabase } from "./test-support/database.ts";
 import { runCli, stopAllProcesses } from "./test-support/process.ts";
@@ -144,6 +144,19 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...DEV, MAIL_HOLD_MS: "0", MAIL_RETRY_DELAYS_MS: "50" })).toMatchObject({ mailHoldMs: 0, mailRetryDelaysMs: [50] });
     expect(namesIn(problemsOf({ ...DEV, MAIL_HOLD_MS: "86400001", MAIL_RETRY_DELAYS_MS: "1,,2" }))).toEqual(["MAIL_HOLD_MS", "MAIL_RETRY_DELAYS_MS"]);
     expect(namesIn(problemsOf({ ...DEV, MAIL_HOLD_MS: "soon" }))).toEqual(["MAIL_HOLD_MS"]);
+  });
+
+  test("when the rate limits, the trusted proxy header or the open-units cap are set, then the modules get them; bad values are refused by name", () => {
+    expect(moduleSettings(loadConfig(DEV), "orders")).toEqual({ placeRateLimit: { perMinute: 30 }, maxOpenUnitsPerSku: 50 });
+    expect(moduleSettings(loadConfig(DEV), "inventory")).toEqual({
+      publicRateLimit: { perMinute: 600 },
+      clientAddress: { trustedProxyHeader: undefined, trustedProxyHops: 1 },
+    });
+    const set = loadConfig({ ...DEV, RATE_LIMIT_ORDERS: "0", RATE_LIMIT_PUBLIC: "5", TRUSTED_PROXY_HEADER: "X-Forwarded-For", TRUSTED_PROXY_HOPS: "2", ORDERS_MAX_OPEN_UNITS_PER_SKU: "0" });
+    expect(moduleSettings(set, "orders")).toEqual({ placeRateLimit: { perMinute: 0 }, maxOpenUnitsPerSku: 0 });
+    expect(moduleSettings(set, "inventory")).toEqual({ publicRateLimit: { perMinute: 5 }, clientAddress: { trustedProxyHeader: "x-forwarded-for", trustedProxyHops: 2 } });
+    const bad = { RATE_LIMIT_ORDERS: "-1", RATE_LIMIT_PUBLIC: "lots", TRUSTED_PROXY_HEADER: "x forwarded", TRUSTED_PROXY_HOPS: "0", ORDERS_MAX_OPEN_UNITS_PER_SKU: "1.5" };
+    expect(namesIn(problemsOf({ ...DEV, ...bad }))).toEqual(Object.keys(bad).sort());
   });
 
   test("when a URL with a password or the secret is refused, then the error shows neither", () => {

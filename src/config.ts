@@ -1,6 +1,9 @@
 import { Type as t, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import type { InventorySettings } from "../modules/inventory/index.ts";
 import type { MailSettings } from "../modules/notification/index.ts";
+import type { OrdersSettings } from "../modules/orders/index.ts";
+import type { ClientAddressSettings } from "./platform/http/client-address.ts";
 import type { CorsSettings } from "./platform/http/cors.ts";
 import type { IdpSettings } from "./platform/http/idp-tokens.ts";
 
@@ -95,6 +98,11 @@ const EnvSchema = t.Object({
   CORS_ORIGINS: t.Optional(t.String({ description: "a comma-separated list of origins such as https://shop.example.com, or *" })),
   CORS_CREDENTIALS: t.Union([t.Literal("true"), t.Literal("false")], { description: "true or false" }),
   CORS_MAX_AGE: IntString(0, 86400),
+  RATE_LIMIT_ORDERS: IntString(0, 100_000),
+  RATE_LIMIT_PUBLIC: IntString(0, 1_000_000),
+  TRUSTED_PROXY_HEADER: t.Optional(t.String({ pattern: "^[A-Za-z0-9-]+$", maxLength: 100, description: "an HTTP header name such as x-forwarded-for or x-real-ip" })),
+  TRUSTED_PROXY_HOPS: IntString(1, 10),
+  ORDERS_MAX_OPEN_UNITS_PER_SKU: IntString(0, 1_000_000),
 });
 
 const DEFAULTS: Record<string, string> = {
@@ -130,6 +138,11 @@ const DEFAULTS: Record<string, string> = {
   RETENTION_INTERVAL: "10m",
   CORS_CREDENTIALS: "false",
   CORS_MAX_AGE: "600",
+  // Far above what a shopper does (a few orders, a few dozen catalog pages a minute), well below a script's loop.
+  RATE_LIMIT_ORDERS: "30",
+  RATE_LIMIT_PUBLIC: "600",
+  TRUSTED_PROXY_HOPS: "1",
+  ORDERS_MAX_OPEN_UNITS_PER_SKU: "50",
 };
 
 /** Every variable the configuration reads, with its default (undefined: none, the setting is off or derived). */
@@ -187,6 +200,14 @@ export interface Config {
   otlpEndpoint: string | undefined;
   /** Browser origins allowed to call the API (CORS_ORIGINS; none by default), with or without credentials. */
   cors: CorsSettings;
+  /** RATE_LIMIT_ORDERS: order placements per customer per minute, per instance (0: no limit). */
+  rateLimitOrdersPerMinute: number;
+  /** RATE_LIMIT_PUBLIC: requests to the public catalog routes per client address per minute, per instance (0: no limit). */
+  rateLimitPublicPerMinute: number;
+  /** Where the client's address is read: the socket, or the header a trusted proxy sets (TRUSTED_PROXY_HEADER, _HOPS). */
+  clientAddress: ClientAddressSettings;
+  /** ORDERS_MAX_OPEN_UNITS_PER_SKU: units of one sku a customer may hold in pending and confirmed orders (0: no cap). */
+  maxOpenUnitsPerSku: number;
 }
 
 export class ConfigError extends Error {
@@ -292,6 +313,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retentionIntervalMs: parseDuration(env_.RETENTION_INTERVAL)!,
     otlpEndpoint: env_.OTEL_EXPORTER_OTLP_ENDPOINT,
     cors: { origins: [...new Set(corsOrigins)], credentials: env_.CORS_CREDENTIALS === "true", maxAgeSeconds: Number(env_.CORS_MAX_AGE) },
+    rateLimitOrdersPerMinute: Number(env_.RATE_LIMIT_ORDERS),
+    rateLimitPublicPerMinute: Number(env_.RATE_LIMIT_PUBLIC),
+    clientAddress: { trustedProxyHeader: env_.TRUSTED_PROXY_HEADER?.toLowerCase(), trustedProxyHops: Number(env_.TRUSTED_PROXY_HOPS) },
+    maxOpenUnitsPerSku: Number(env_.ORDERS_MAX_OPEN_UNITS_PER_SKU),
   };
 }
 
@@ -311,14 +336,14 @@ function idpSettings(env: Static<typeof EnvSchema>, jwksUrl: string): IdpSetting
 
 /** What each module needs from the configuration beyond what every module gets (database, logger, secret). */
 export interface ModuleSettings {
-  orders: undefined;
-  inventory: undefined;
+  orders: OrdersSettings | undefined;
+  inventory: InventorySettings | undefined;
   notification: MailSettings;
 }
 
 const SETTINGS_READERS: { [M in ModuleName]: (config: Config) => ModuleSettings[M] } = {
-  orders: () => undefined,
-  inventory: () => undefined,
+  orders: (config) => ({ placeRateLimit: { perMinute: config.rateLimitOrdersPerMinute }, maxOpenUnitsPerSku: config.maxOpenUnitsPerSku }),
+  inventory: (config) => ({ publicRateLimit: { perMinute: config.rateLimitPublicPerMinute }, clientAddress: config.clientAddress }),
   notification: (config) => ({ smtpUrl: config.smtpUrl, from: config.mailFrom, holdMs: config.mailHoldMs, retryDelaysMs: config.mailRetryDelaysMs }),
 };
 

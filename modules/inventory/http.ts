@@ -5,6 +5,8 @@ import type { Authenticator } from "../../src/platform/http/authenticator.ts";
 import type { Principal } from "../../src/platform/http/principal.ts";
 import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
+import type { ClientAddressSettings } from "../../src/platform/http/client-address.ts";
+import { rateLimitPlugin, type RateLimitSettings } from "../../src/platform/http/rate-limit.ts";
 import { answer, problems } from "../../src/platform/http/problem-responses.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import { adjustStock } from "./application/adjust-stock.ts";
@@ -75,6 +77,9 @@ const StockBody = t.Object({
 
 export interface InventoryRoutesDeps extends InventoryDeps {
   authenticator: Authenticator;
+  /** The public catalog reads, per client address; absent: no limit. */
+  publicRateLimit?: RateLimitSettings | undefined;
+  clientAddress?: ClientAddressSettings | undefined;
 }
 
 /** The catalog API: browsing for anyone, editing and stock corrections for admins. */
@@ -83,6 +88,7 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
     new Elysia({ name: "inventory-routes", detail: { tags: ["inventory"] } })
       .use(requestContext())
       .use(authPlugin(deps.authenticator))
+      .use(rateLimitPlugin({ perClientAddress: deps.publicRateLimit, clientAddress: deps.clientAddress }))
       .get(
         "/products",
         async ({ query, principal }) => {
@@ -92,13 +98,14 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
           return { items, nextCursor: page.nextCursor };
         },
         {
+          rateLimit: "client-address",
           query: ListQuery,
-          response: { 200: answer(ProductList), ...problems(401, 422, 500, 503) },
+          response: { 200: answer(ProductList), ...problems(401, 422, 429, 500, 503) },
           detail: {
             summary: "List products (keyset pagination by sku)",
             description:
               "Anyone: the active products with `availability` (in-stock / out-of-stock). An admin: every product, retired ones " +
-              "included, with on-hand, reserved and available stock.",
+              "included, with on-hand, reserved and available stock. Rate-limited per client address (429 with `Retry-After`).",
           },
         },
       )
@@ -110,13 +117,14 @@ export function inventoryRoutes(deps: InventoryRoutesDeps) {
           return admin ? productDetail(product) : storefrontProduct(product);
         },
         {
+          rateLimit: "client-address",
           params: SkuParams,
-          response: { 200: answer(ProductView), ...problems(401, 404, 422, 500, 503) },
+          response: { 200: answer(ProductView), ...problems(401, 404, 422, 429, 500, 503) },
           detail: {
             summary: "One product",
             description:
               "Anyone: an active product with `availability`; a retired one is 404 like an unknown sku. An admin: any product " +
-              "with on-hand, reserved and available stock.",
+              "with on-hand, reserved and available stock. Rate-limited per client address, with GET /products (429 with `Retry-After`).",
           },
         },
       )

@@ -1,3 +1,5 @@
+import type { ClientAddressSettings } from "../../src/platform/http/client-address.ts";
+import type { RateLimitSettings } from "../../src/platform/http/rate-limit.ts";
 import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
 import { expireRows } from "../../src/platform/retention/rule.ts";
@@ -15,12 +17,19 @@ import { reservationRepository } from "./infrastructure/reservation-repository.t
 import { cancelledOrders, inbox, outbox } from "./infrastructure/schema.ts";
 import type { InventoryDeps } from "./ports.ts";
 
+/** Its settings, read for it from the configuration: RATE_LIMIT_PUBLIC, TRUSTED_PROXY_HEADER, TRUSTED_PROXY_HOPS. Absent: no limit. */
+export interface InventorySettings {
+  /** GET /products and GET /products/:sku per client address (one budget for both). */
+  publicRateLimit?: RateLimitSettings;
+  clientAddress?: ClientAddressSettings;
+}
+
 /**
  * The inventory module: owns the catalog and its stock, reserves stock for placed orders (all lines or none),
  * releases it on cancel and consumes it on shipping. Its use cases reach the database through the ports in
  * ports.ts, implemented in infrastructure/ and wired here.
  */
-export const inventoryModule: ModuleDefinition = {
+export const inventoryModule: ModuleDefinition<InventorySettings | undefined> = {
   name: "inventory",
   publishes: inventoryEvents,
   consumes: [OrderPlaced, OrderCancelled, OrderShipped],
@@ -31,7 +40,7 @@ export const inventoryModule: ModuleDefinition = {
     // can still be applied, so the marker has nothing left to stop.
     expireRows({ table: cancelledOrders, what: "cancelled-order markers", since: "cancelled_at", periodMs: periods.inboxMs }),
   ],
-  create({ database, logger, authenticator, metrics }) {
+  create({ database, logger, authenticator, metrics, settings }) {
     const deps: InventoryDeps = {
       db: database.db,
       products: productRepository,
@@ -43,7 +52,7 @@ export const inventoryModule: ModuleDefinition = {
     return {
       name: "inventory",
       migrationsFolder,
-      routes: inventoryRoutes({ ...deps, authenticator }),
+      routes: inventoryRoutes({ ...deps, authenticator, publicRateLimit: settings?.publicRateLimit, clientAddress: settings?.clientAddress }),
       handlers: inventoryHandlers(deps),
       outboxTable: outbox,
       inboxTable: inbox,

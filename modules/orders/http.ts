@@ -5,6 +5,7 @@ import type { Authenticator } from "../../src/platform/http/authenticator.ts";
 import type { Principal } from "../../src/platform/http/principal.ts";
 import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { InvalidError } from "../../src/platform/errors.ts";
+import { rateLimitPlugin, type RateLimitSettings } from "../../src/platform/http/rate-limit.ts";
 import { answer, problems } from "../../src/platform/http/problem-responses.ts";
 import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
@@ -25,6 +26,8 @@ type LiteralsOf<T extends readonly string[]> = { -readonly [K in keyof T]: TLite
 
 export interface OrdersRoutesDeps extends OrdersDeps {
   authenticator: Authenticator;
+  /** POST /orders per customer; absent: no limit. */
+  placeRateLimit?: RateLimitSettings | undefined;
 }
 
 // Not t.UnionEnum: Elysia gives it `default: values[0]`, so an absent ?status= would silently mean "pending".
@@ -108,6 +111,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
   return new Elysia({ name: "orders-routes" })
     .use(requestContext())
     .use(authPlugin(deps.authenticator))
+    .use(rateLimitPlugin({ perCustomer: deps.placeRateLimit }))
     .macro({ objectOrNoBody: { transform: objectOrNoBody } })
     .post(
       "/orders",
@@ -125,7 +129,9 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
         return orderBody(order);
       },
       {
+        // Macros add their hooks in the order written: the token first, then the customer's rate, then validation.
         auth: "signed-in",
+        rateLimit: "customer",
         headers: PlaceOrderHeaders,
         body: PlaceOrderBody,
         response: {
@@ -133,7 +139,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
             location: t.String({ description: "the new order, /orders/{id}" }),
             "idempotent-replayed": t.Optional(t.Literal("true", { description: "present when this answer replays an earlier one" })),
           }),
-          ...problems(400, 401, 409, 413, 422, 500, 503),
+          ...problems(400, 401, 409, 413, 422, 429, 500, 503),
         },
         detail: {
           tags: TAGS,
@@ -143,7 +149,10 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
             "(the order becomes `confirmed` or `rejected`). Unknown or unavailable skus: 422 `ORDERS.UNKNOWN_SKU` with `skus`. " +
             "With an `Idempotency-Key`: the same key and body replay the first 201 (header `Idempotent-Replayed: true`); " +
             "the same key with another body is 422 `ORDERS.IDEMPOTENCY_KEY_REUSED`; while the first request is still running, " +
-            "409 `ORDERS.IDEMPOTENCY_KEY_IN_FLIGHT`. A request that failed is not remembered: retry it with the same key.",
+            "409 `ORDERS.IDEMPOTENCY_KEY_IN_FLIGHT`. A request that failed is not remembered: retry it with the same key. " +
+            "Lines that would take the customer's units of a sku in pending and confirmed orders over the cap: 422 " +
+            "`ORDERS.OPEN_UNITS_LIMIT` with `limit` and `skus` (each with what is `held` and `requested`). Rate-limited per " +
+            "customer: 429 `RATE_LIMITED` with `Retry-After`.",
         },
       },
     )

@@ -1,3 +1,4 @@
+import type { RateLimitSettings } from "../../src/platform/http/rate-limit.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
@@ -17,12 +18,20 @@ import { IDEMPOTENCY_KEY_RETENTION_MS } from "./domain/idempotency-key.ts";
 import { idempotencyKeys, inbox, outbox } from "./infrastructure/schema.ts";
 import type { OrdersDeps } from "./ports.ts";
 
+/** Its settings, read for it from the configuration: RATE_LIMIT_ORDERS, ORDERS_MAX_OPEN_UNITS_PER_SKU. Absent: no limits. */
+export interface OrdersSettings {
+  /** POST /orders per customer. */
+  placeRateLimit?: RateLimitSettings;
+  /** Units of one sku a customer may hold in pending and confirmed orders; 0 = no cap. */
+  maxOpenUnitsPerSku?: number;
+}
+
 /**
  * Orders: customers place orders priced from a local copy of inventory's catalog; inventory's
  * reservation answer confirms or rejects them; customers cancel and admins ship them. Its use cases reach
  * the database through the ports in ports.ts, implemented in infrastructure/ and wired here.
  */
-export const ordersModule: ModuleDefinition = {
+export const ordersModule: ModuleDefinition<OrdersSettings | undefined> = {
   name: "orders",
   publishes: ordersEvents,
   consumes: [ProductUpserted, StockReserved, StockRejected],
@@ -32,7 +41,7 @@ export const ordersModule: ModuleDefinition = {
     // expired keys, this removes those of customers who never come back.
     expireRows({ table: idempotencyKeys, what: "Idempotency-Keys", since: "created_at", periodMs: IDEMPOTENCY_KEY_RETENTION_MS }),
   ],
-  create({ database, logger, authenticator, metrics }) {
+  create({ database, logger, authenticator, metrics, settings }) {
     const deps: OrdersDeps = {
       db: database.db,
       orders: orderRepository,
@@ -41,6 +50,7 @@ export const ordersModule: ModuleDefinition = {
       outbox: createOutbox(outbox, "orders"),
       logger,
       metrics: ordersMetrics(metrics),
+      maxOpenUnitsPerSku: settings?.maxOpenUnitsPerSku ?? 0,
     };
     return {
       name: "orders",
@@ -49,7 +59,7 @@ export const ordersModule: ModuleDefinition = {
       outboxTable: outbox,
       inboxTable: inbox,
       check: ({ settleMs }) => checkOrderInvariants(deps, settleMs),
-      routes: ordersRoutes({ ...deps, authenticator }),
+      routes: ordersRoutes({ ...deps, authenticator, placeRateLimit: settings?.placeRateLimit }),
       handlers: ordersHandlers(deps),
     };
   },

@@ -21,6 +21,8 @@ export interface OrdersDeps {
   outbox: Outbox;
   logger: Logger;
   metrics: OrdersMetrics;
+  /** Units of one sku a customer may hold in pending and confirmed orders (ORDERS_MAX_OPEN_UNITS_PER_SKU); 0 or absent: no cap. */
+  maxOpenUnitsPerSku?: number;
 }
 
 /** What orders counts, each once the change is committed. */
@@ -74,6 +76,13 @@ export interface OrderRepository {
     tx: Executor,
     writes: ReadonlyArray<{ previous: Pick<Order, "id" | "status" | "version">; next: Order; change: StatusChange }>,
   ): Promise<boolean>;
+  /**
+   * Holds, until the transaction ends, the customer's placement lock: their placements run one after another, so
+   * what `openUnits` reads cannot change before the new order commits.
+   */
+  lockCustomer(tx: Executor, customerId: string): Promise<void>;
+  /** Units of each of `skus` the customer holds in pending and confirmed orders (skus they hold none of are left out). */
+  openUnits(db: Executor, customerId: string, skus: readonly string[]): Promise<Map<string, number>>;
   /** Up to 100 orders pending for longer than `settleMs` whose order-placed event has left the outbox, oldest first. */
   findUnsettled(db: Executor, settleMs: number): Promise<UnsettledOrder[]>;
 }

@@ -15,7 +15,9 @@ export type ErrorKind =
   /** The caller is not (validly) authenticated. */
   | "unauthenticated"
   /** A dependency is down; the same request may succeed later. */
-  | "unavailable";
+  | "unavailable"
+  /** The caller sent more requests than it may in a while; the same request passes after a wait. */
+  | "rate-limited";
 
 export class DomainError extends Error {
   constructor(
@@ -63,6 +65,17 @@ export class UnauthenticatedError extends DomainError {
 export class UnavailableError extends DomainError {
   constructor(code: string, message: string, details?: Record<string, unknown>) {
     super("unavailable", code, message, details);
+  }
+}
+
+/** Too many requests from one caller: `retryAfterSeconds` (at least 1) says when the next one will pass. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super("rate-limited", code, message, { retryAfterSeconds });
   }
 }
 

@@ -10,7 +10,7 @@ import { deleteBrokerObjects, TEST_AMQP_URL, testPrefix } from "./broker.ts";
 export const TEST_AUTH_SECRET = "test-secret-0123456789-0123456789-abcdef";
 export const TEST_RETRY_DELAYS_MS = [100, 300];
 
-/** Environment for a shop under test: its own database and AMQP prefix, quick retries and polling. */
+/** Environment for a shop under test: its own database and AMQP prefix, quick retries and polling, no rate limits or cap. */
 export function testEnv(database: TestDatabase | ShopDatabases, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: "test",
@@ -23,6 +23,10 @@ export function testEnv(database: TestDatabase | ShopDatabases, prefix: string, 
     RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(","),
     OUTBOX_POLL_MS: "200",
     SHUTDOWN_TIMEOUT_MS: "10000",
+    // Load and fault tests place and browse far faster than any shopper; the limits have tests of their own.
+    RATE_LIMIT_ORDERS: "0",
+    RATE_LIMIT_PUBLIC: "0",
+    ORDERS_MAX_OPEN_UNITS_PER_SKU: "0",
     ...extra,
   };
 }

@@ -6,7 +6,7 @@ import type { EventData, EventDefinition } from "../../../src/platform/messaging
 import { applyEvents } from "../../../src/platform/messaging/apply-event.ts";
 import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
 import type { ShopModule } from "../../../src/platform/module.ts";
-import { inventoryModule } from "../index.ts";
+import { inventoryModule, type InventorySettings } from "../index.ts";
 import { inbox, outbox, products, reservations } from "../infrastructure/schema.ts";
 import { testModuleMetrics } from "../../../src/test-support/metrics.ts";
 import { createAuthenticator } from "../../../src/platform/http/authenticator.ts";
@@ -19,10 +19,10 @@ export interface InventoryHarness {
   close(): Promise<void>;
 }
 
-/** Opens the (fresh) database at `url`, migrates the inventory schema and builds the module against it. */
-export async function openInventory(url: string): Promise<InventoryHarness> {
+/** Opens the (fresh) database at `url`, migrates the inventory schema and builds the module against it (with `settings`: its limits). */
+export async function openInventory(url: string, settings?: InventorySettings): Promise<InventoryHarness> {
   const database = openDatabase(url, { max: 25, applicationName: "inventory-tests" });
-  const module = inventoryModule.create({ database, logger: createLogger("silent"), authenticator: createAuthenticator({ secret: TEST_AUTH_SECRET }), metrics: testModuleMetrics("inventory") });
+  const module = inventoryModule.create({ database, logger: createLogger("silent"), authenticator: createAuthenticator({ secret: TEST_AUTH_SECRET }), metrics: testModuleMetrics("inventory"), settings });
   await migrateModule(database, "inventory", module.migrationsFolder);
   return { database, module, close: () => database.close() };
 }

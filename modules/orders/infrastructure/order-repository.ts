@@ -63,6 +63,17 @@ insert into orders.order_history (order_id, status, at, reason)
 select changed.id, $8, $9::timestamptz, $10 from changed
 returning order_id`;
 
+// Two statements, not one: under READ COMMITTED a statement sees what was committed when it started, so the read
+// must start after the lock is granted to see the order of the placement that held it.
+const LOCK_CUSTOMER = `select pg_advisory_xact_lock(hashtextextended('orders.customer:' || $1, 0))`;
+
+// On orders_customer_open_idx (a customer's open orders only), then each order's lines by their primary key.
+const OPEN_UNITS = `
+select i.sku, sum(i.quantity)::int as units
+from orders.orders o join orders.order_items i on i.order_id = o.id
+where o.customer_id = $1 and o.status in ('pending', 'confirmed') and i.sku = any($2::text[])
+group by i.sku`;
+
 interface StoredOrderRow {
   id: string;
   customer_id: string;
@@ -131,6 +142,15 @@ export const orderRepository: OrderRepository = {
         history.map((h) => h.reason),
       ],
     };
+  },
+
+  async lockCustomer(tx: Executor, customerId: string): Promise<void> {
+    await sqlOf(tx).unsafe(LOCK_CUSTOMER, [customerId]);
+  },
+
+  async openUnits(db: Executor, customerId: string, skus: readonly string[]): Promise<Map<string, number>> {
+    const rows = await sqlOf(db).unsafe<{ sku: string; units: number }[]>(OPEN_UNITS, [customerId, skus as string[]]);
+    return new Map(rows.map((row) => [row.sku, row.units]));
   },
 
   /** The order with its lines and history: one statement. */

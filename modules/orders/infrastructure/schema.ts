@@ -55,6 +55,8 @@ export const orders = ordersSchema.table(
     index("orders_customer_created_idx").on(table.customerId, table.createdAt, table.id),
     index("orders_status_created_idx").on(table.status, table.createdAt, table.id),
     index("orders_created_idx").on(table.createdAt, table.id),
+    // The open-units cap on every placement: a customer's open orders, however many closed ones they have.
+    index("orders_customer_open_idx").on(table.customerId).where(sql`${table.status} in ('pending', 'confirmed')`),
   ],
 );
 

@@ -10,7 +10,7 @@ import type { EventData, EventDefinition } from "../../../src/platform/messaging
 import { createOutbox } from "../../../src/platform/messaging/outbox.ts";
 import type { ShopModule } from "../../../src/platform/module.ts";
 import { createTestDatabase, type TestDatabase } from "../../../src/test-support/database.ts";
-import { ordersModule } from "../index.ts";
+import { ordersModule, type OrdersSettings } from "../index.ts";
 import { catalogRepository } from "../infrastructure/catalog-repository.ts";
 import { inbox, outbox } from "../infrastructure/schema.ts";
 import { testModuleMetrics } from "../../../src/test-support/metrics.ts";
@@ -26,12 +26,15 @@ export interface OrdersHarness {
   close(): Promise<void>;
 }
 
-/** A fresh database with the orders schema migrated, the module built on it and its routes in the root app. */
-export async function openOrders(label: string): Promise<OrdersHarness> {
+/**
+ * A fresh database with the orders schema migrated, the module built on it and its routes in the root app; with
+ * `settings`, its limits (none by default).
+ */
+export async function openOrders(label: string, settings?: OrdersSettings): Promise<OrdersHarness> {
   const testDb: TestDatabase = await createTestDatabase(label);
   const database = openDatabase(testDb.url, { max: 20, applicationName: "orders-tests" });
   const logger = createLogger("silent");
-  const module = ordersModule.create({ database, logger, authenticator: createAuthenticator({ secret: TEST_AUTH_SECRET }), metrics: testModuleMetrics("orders") });
+  const module = ordersModule.create({ database, logger, authenticator: createAuthenticator({ secret: TEST_AUTH_SECRET }), metrics: testModuleMetrics("orders"), settings });
   await migrateModule(database, module.name, module.migrationsFolder);
   const app = createHttpApp({ logger, authenticator: createAuthenticator({ secret: TEST_AUTH_SECRET }), readiness: {} }).use(module.routes!);
   return {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { alice, startTestShop, type TestShop } from "../../test-support/shop.ts";
 
 // Every operation the shop serves documents the error answers a client can meet, as problem documents with
-// X-Request-Id. The health routes are exempt: they read no
+// X-Request-Id, and the rate-limited routes their 429 with Retry-After. The health routes are exempt: they read no
 // input, need no token, and their 503 is their own readiness document (documented there), not a problem.
 
 let shop: TestShop;
@@ -18,6 +18,7 @@ afterAll(async () => {
 });
 
 const EXEMPT = new Set(["/health/live", "/health/ready", "/metrics"]);
+const RATE_LIMITED = new Set(["POST /orders", "GET /products", "GET /products/{sku}"]);
 
 function operations(): { name: string; path: string; method: string; op: any }[] {
   return Object.entries(doc.paths as Record<string, Record<string, any>>)
@@ -27,6 +28,7 @@ function operations(): { name: string; path: string; method: string; op: any }[]
 
 function expectedErrors(path: string, method: string, op: any): number[] {
   const statuses = [500, 503];
+  if (RATE_LIMITED.has(`${method.toUpperCase()} ${path}`)) statuses.push(429);
   const hasBody = op.requestBody !== undefined;
   if (hasBody) statuses.push(400, 413);
   if (op.security?.length) statuses.push(401);
@@ -63,6 +65,7 @@ test("every route documents its error answers as problem documents with X-Reques
       else if (!answer.headers?.["x-request-id"]) missing.push(`${name} ${status} X-Request-Id`);
     }
     if (!op.responses?.["503"]?.headers?.["retry-after"]) missing.push(`${name} 503 Retry-After`);
+    if (op.responses?.["429"] && !op.responses["429"].headers?.["retry-after"]) missing.push(`${name} 429 Retry-After`);
   }
   expect(missing).toEqual([]);
 });

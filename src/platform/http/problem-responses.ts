@@ -10,9 +10,12 @@ export function answer<S extends TSchema>(schema: S, extra: Record<string, TSche
   return withHeaders(schema, { "x-request-id": RequestId, ...extra }) as S;
 }
 
-/** A route's error answers for the given statuses, each a problem document (503 with `Retry-After`). */
+// The answers that say when to come back: 503 (the database is away) and 429 (over a rate limit).
+const WITH_RETRY_AFTER = new Set([429, 503]);
+
+/** A route's error answers for the given statuses, each a problem document (429 and 503 with `Retry-After`). */
 export function problems<const Statuses extends readonly number[]>(...statuses: Statuses) {
   return Object.fromEntries(
-    statuses.map((status) => [status, answer(ProblemSchema, status === 503 ? { "retry-after": RetryAfter } : {})]),
+    statuses.map((status) => [status, answer(ProblemSchema, WITH_RETRY_AFTER.has(status) ? { "retry-after": RetryAfter } : {})]),
   ) as { [K in Statuses[number]]: typeof ProblemSchema };
 }

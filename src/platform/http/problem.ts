@@ -9,7 +9,7 @@ import {
   t,
 } from "elysia";
 import { classify, type FailureKind } from "../failures.ts";
-import { DomainError, type ErrorKind } from "../errors.ts";
+import { DomainError, RateLimitedError, type ErrorKind } from "../errors.ts";
 import { fieldErrors } from "./validation-errors.ts";
 
 /** RFC 9457 media type of every error answer. */
@@ -77,6 +77,7 @@ const STATUS_OF_KIND: Record<ErrorKind, number> = {
   forbidden: 403,
   unauthenticated: 401,
   unavailable: 503,
+  "rate-limited": 429,
 };
 
 /**
@@ -92,6 +93,7 @@ export function errorToProblem(error: unknown, context: ProblemContext): Respons
     const headers: Record<string, string> = {};
     if (status === 401) headers["www-authenticate"] = "Bearer";
     if (status === 503) headers["retry-after"] = RETRY_AFTER_SECONDS;
+    if (error instanceof RateLimitedError) headers["retry-after"] = String(error.retryAfterSeconds);
     // details first so they can never overwrite the standard members.
     return problemResponse(status, { ...error.details, title: statusPhrase(status), detail: error.message, code: error.code, ...common }, headers);
   }

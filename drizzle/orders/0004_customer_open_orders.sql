@@ -1,0 +1,1 @@
+CREATE INDEX "orders_customer_open_idx" ON "orders"."orders" USING btree ("customer_id") WHERE "orders"."orders"."status" in ('pending', 'confirmed');
