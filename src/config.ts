@@ -1,6 +1,7 @@
 import { Type as t, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { MailSettings } from "../modules/notification/index.ts";
+import type { StatusStreamSettings } from "../modules/orders/index.ts";
 import type { CorsSettings } from "./platform/http/cors.ts";
 
 export const MODULE_NAMES = ["orders", "inventory", "notification"] as const;
@@ -85,6 +86,8 @@ const EnvSchema = t.Object({
   CORS_ORIGINS: t.Optional(t.String({ description: "a comma-separated list of origins such as https://shop.example.com, or *" })),
   CORS_CREDENTIALS: t.Union([t.Literal("true"), t.Literal("false")], { description: "true or false" }),
   CORS_MAX_AGE: IntString(0, 86400),
+  SSE_HEARTBEAT_INTERVAL: Duration("1s", "1h"),
+  SSE_MAX_STREAMS: IntString(1, 100000),
 });
 
 const DEFAULTS: Record<string, string> = {
@@ -114,6 +117,8 @@ const DEFAULTS: Record<string, string> = {
   RETENTION_INTERVAL: "10m",
   CORS_CREDENTIALS: "false",
   CORS_MAX_AGE: "600",
+  SSE_HEARTBEAT_INTERVAL: "15s",
+  SSE_MAX_STREAMS: "1000",
 };
 
 /** Every variable the configuration reads, with its default (undefined: none, the setting is off or derived). */
@@ -169,6 +174,10 @@ export interface Config {
   otlpEndpoint: string | undefined;
   /** Browser origins allowed to call the API (CORS_ORIGINS; none by default), with or without credentials. */
   cors: CorsSettings;
+  /** How often an open event stream (GET /orders/:id/events) sends a heartbeat comment. */
+  sseHeartbeatMs: number;
+  /** Event streams one process holds open at most; one more is refused with 503. */
+  sseMaxStreams: number;
 }
 
 export class ConfigError extends Error {
@@ -270,18 +279,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retentionIntervalMs: parseDuration(env_.RETENTION_INTERVAL)!,
     otlpEndpoint: env_.OTEL_EXPORTER_OTLP_ENDPOINT,
     cors: { origins: [...new Set(corsOrigins)], credentials: env_.CORS_CREDENTIALS === "true", maxAgeSeconds: Number(env_.CORS_MAX_AGE) },
+    sseHeartbeatMs: parseDuration(env_.SSE_HEARTBEAT_INTERVAL)!,
+    sseMaxStreams: Number(env_.SSE_MAX_STREAMS),
   };
 }
 
 /** What each module needs from the configuration beyond what every module gets (database, logger, secret). */
 export interface ModuleSettings {
-  orders: undefined;
+  orders: StatusStreamSettings | undefined;
   inventory: undefined;
   notification: MailSettings;
 }
 
 const SETTINGS_READERS: { [M in ModuleName]: (config: Config) => ModuleSettings[M] } = {
-  orders: () => undefined,
+  orders: (config) => ({ heartbeatMs: config.sseHeartbeatMs, maxStreams: config.sseMaxStreams }),
   inventory: () => undefined,
   notification: (config) => ({ smtpUrl: config.smtpUrl, from: config.mailFrom, holdMs: config.mailHoldMs, retryDelaysMs: config.mailRetryDelaysMs }),
 };

@@ -1,3 +1,4 @@
+import { EventStreams } from "../../src/platform/http/event-streams.ts";
 import { createOutbox } from "../../src/platform/messaging/outbox.ts";
 import type { ModuleDefinition } from "../../src/platform/module.ts";
 import { messagingRetention } from "../../src/platform/retention/messaging-rules.ts";
@@ -8,6 +9,7 @@ import { ordersHandlers } from "./handlers.ts";
 import { ordersRoutes } from "./http.ts";
 import { catalogRepository } from "./infrastructure/catalog-repository.ts";
 import { idempotencyKeyRepository } from "./infrastructure/idempotency-key-repository.ts";
+import { orderChanges } from "./infrastructure/order-changes.ts";
 import { migrationsFolder } from "./infrastructure/migrations.ts";
 import { supersededMigrations } from "./infrastructure/superseded-migrations.ts";
 import { orderRepository } from "./infrastructure/order-repository.ts";
@@ -16,12 +18,22 @@ import { IDEMPOTENCY_KEY_RETENTION_MS } from "./domain/idempotency-key.ts";
 import { idempotencyKeys, inbox, outbox } from "./infrastructure/schema.ts";
 import type { OrdersDeps } from "./ports.ts";
 
+/** Its settings, read for it from the configuration: SSE_HEARTBEAT_INTERVAL, SSE_MAX_STREAMS. */
+export interface StatusStreamSettings {
+  heartbeatMs: number;
+  maxStreams: number;
+}
+
+const DEFAULT_STREAM_SETTINGS: StatusStreamSettings = { heartbeatMs: 15_000, maxStreams: 1000 };
+/** The `retry:` hint of a status stream: a client reconnects (with Last-Event-ID) this long after it dropped. */
+const STREAM_RETRY_MS = 3000;
+
 /**
  * Orders: customers place orders priced from a local copy of inventory's catalog; inventory's
  * reservation answer confirms or rejects them; customers cancel and admins ship them. Its use cases reach
  * the database through the ports in ports.ts, implemented in infrastructure/ and wired here.
  */
-export const ordersModule: ModuleDefinition = {
+export const ordersModule: ModuleDefinition<StatusStreamSettings | undefined> = {
   name: "orders",
   consumes: [ProductUpserted, StockReserved, StockRejected],
   retention: (periods) => [
@@ -30,7 +42,12 @@ export const ordersModule: ModuleDefinition = {
     // expired keys, this removes those of customers who never come back.
     expireRows({ table: idempotencyKeys, what: "Idempotency-Keys", since: "created_at", periodMs: IDEMPOTENCY_KEY_RETENTION_MS }),
   ],
-  create({ database, logger, authSecret, metrics }) {
+  create({ database, background, logger, authSecret, metrics, settings = DEFAULT_STREAM_SETTINGS }) {
+    // On the background pool, whose one LISTEN connection the outbox relay shares.
+    const changes = orderChanges({ sql: (background ?? database).sql, logger });
+    const statusStreams = new EventStreams({ ...settings, retryMs: STREAM_RETRY_MS, logger });
+    metrics.gauge("status_streams_open", "GET /orders/:id/events streams open in this process", () => statusStreams.size);
+    metrics.gauge("status_subscriptions", "orders followed for status changes (one per open stream; more means a leak)", () => changes.size);
     const deps: OrdersDeps = {
       db: database.db,
       orders: orderRepository,
@@ -47,8 +64,10 @@ export const ordersModule: ModuleDefinition = {
       outboxTable: outbox,
       inboxTable: inbox,
       check: ({ settleMs }) => checkOrderInvariants(deps, settleMs),
-      routes: ordersRoutes({ ...deps, authSecret }),
+      routes: ordersRoutes({ ...deps, authSecret, statusStreams, orderChanges: changes }),
       handlers: ordersHandlers(deps),
+      loops: [changes],
+      closeStreams: () => statusStreams.closeAll(),
     };
   },
 };
