@@ -46,8 +46,8 @@ async function follow(orderId: string, as: Principal, options: { lastEventId?: s
   const source = new EventSource(`${options.base ?? baseUrl}/orders/${orderId}/events`, {
     fetch: (url, init) => {
       // The first request resumes from `lastEventId` when given; reconnects carry the client's own Last-Event-ID.
-      const resume = connects++ === 0 && options.lastEventId !== undefined ? { "last-event-id": options.lastEventId } : {};
-      return fetch(url, { ...init, headers: { ...init.headers, ...resume, authorization: `Bearer ${token}` } });
+      const resume: Record<string, string> = connects++ === 0 && options.lastEventId !== undefined ? { "last-event-id": options.lastEventId } : {};
+      return fetch(url, { signal: init.signal, headers: { ...init.headers, ...resume, authorization: `Bearer ${token}` } });
     },
   });
   source.addEventListener("status", (event) => events.push({ id: event.lastEventId, data: JSON.parse(event.data) as StatusData }));
@@ -67,7 +67,7 @@ async function openRaw(orderId: string, as: Principal | undefined, headers: Reco
   const abort = new AbortController();
   const auth: Record<string, string> = as ? { authorization: `Bearer ${await tokenFor(as)}` } : {};
   const response = await fetch(`${base}/orders/${orderId}/events`, { headers: { ...auth, ...headers }, signal: abort.signal });
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> } | undefined;
   const decoder = new TextDecoder();
   let text = "";
   let ended = false;
@@ -83,9 +83,9 @@ async function openRaw(orderId: string, as: Principal | undefined, headers: Reco
         const left = deadline - Date.now();
         if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms; received so far:\n${text}`);
         let timer: ReturnType<typeof setTimeout> | undefined;
-        reader ??= response.body!.getReader();
+        const body = (reader ??= response.body!.getReader());
         const chunk = await Promise.race([
-          reader.read(),
+          body.read(),
           new Promise<"timeout">((resolve) => {
             timer = setTimeout(() => resolve("timeout"), left);
           }),
@@ -120,6 +120,11 @@ async function confirmedOrder(label: string): Promise<{ order: OrderView; owner:
   return { order: await api.confirmedOrder(owner, [{ sku, quantity: 1 }]), owner };
 }
 
+/** When the order reached `status`, as GET /orders/:id shows it in its history. */
+function reachedAt(order: OrderView, status: OrderStatus): string {
+  return order.history.find((change) => change.status === status)!.at;
+}
+
 async function metric(name: string): Promise<number | undefined> {
   return sampleValue(await (await h.request("/metrics")).text(), name);
 }
@@ -138,17 +143,17 @@ describe("GET /orders/:id/events", () => {
       const stream = await follow(placed.id, owner);
 
       const [first] = await stream.received(1);
-      expect(first).toEqual({ id: "1", data: { orderId: placed.id, status: "pending", version: 1, at: placed.createdAt } });
+      expect(first).toEqual({ id: "1", data: { orderId: placed.id, status: "pending", version: 1, at: reachedAt(placed, "pending") } });
 
       await inventory`commit`;
       const confirmed = await api.orderEventually(placed.id, "confirmed");
       await stream.received(2);
-      expect(stream.events[1]).toEqual({ id: "2", data: { orderId: placed.id, status: "confirmed", version: 2, at: confirmed.updatedAt } });
+      expect(stream.events[1]).toEqual({ id: "2", data: { orderId: placed.id, status: "confirmed", version: 2, at: reachedAt(confirmed, "confirmed") } });
 
       expect((await api.ship(placed.id)).status).toBe(200);
       await stream.received(3);
       const shipped = await api.order(placed.id);
-      expect(stream.events[2]).toEqual({ id: "3", data: { orderId: placed.id, status: "shipped", version: 3, at: shipped.updatedAt } });
+      expect(stream.events[2]).toEqual({ id: "3", data: { orderId: placed.id, status: "shipped", version: 3, at: reachedAt(shipped, "shipped") } });
 
       // The server ended the stream after `shipped`; the client's reconnect (Last-Event-ID 3) gets 204, and an EventSource stops there.
       await eventually(() => stream.source.readyState, { accept: (state) => state === EventSource.CLOSED, what: "the EventSource to stop reconnecting" });
@@ -167,15 +172,15 @@ describe("GET /orders/:id/events", () => {
     expect(stream.response.headers.get("content-type")).toStartWith("text/event-stream");
     await stream.readUntil((text) => statusBlocks(text).length === 1);
     expect(stream.text).toStartWith("retry: 3000\n\n");
-    expect(statusBlocks(stream.text)).toEqual([{ id: "2", data: { orderId: order.id, status: "confirmed", version: 2, at: order.updatedAt } }]);
+    expect(statusBlocks(stream.text)).toEqual([{ id: "2", data: { orderId: order.id, status: "confirmed", version: 2, at: reachedAt(order, "confirmed") } }]);
 
     expect((await api.cancel(order.id, owner, { reason: "changed my mind" })).status).toBe(200);
     const ended = await stream.readUntil(() => false);
     expect(ended).toBe(true);
     const cancelled = await api.order(order.id);
     expect(statusBlocks(stream.text)).toEqual([
-      { id: "2", data: { orderId: order.id, status: "confirmed", version: 2, at: order.updatedAt } },
-      { id: "3", data: { orderId: order.id, status: "cancelled", version: 3, at: cancelled.updatedAt, reason: "changed my mind" } },
+      { id: "2", data: { orderId: order.id, status: "confirmed", version: 2, at: reachedAt(order, "confirmed") } },
+      { id: "3", data: { orderId: order.id, status: "cancelled", version: 3, at: reachedAt(cancelled, "cancelled"), reason: "changed my mind" } },
     ]);
   });
 
