@@ -47,7 +47,7 @@ export interface Shop {
   /** Deletes what the retention periods let go, in the background. */
   sweeper: RetentionSweeper;
   /**
-   * Stops in order: HTTP intake → consumers (in-flight handlers finish) → relays and sweeper → module loops → broker →
+   * Stops in order: event streams → HTTP intake → consumers (in-flight handlers finish) → relays and sweeper → module loops → broker →
    * databases → tracing (the last spans are exported).
    */
   stop(): Promise<void>;
@@ -244,6 +244,8 @@ async function startTracedShop(
         logger.debug({ step: what }, "shutdown step");
         await work();
       };
+      // Event streams end only when told to; the drain below waits for every answer in flight.
+      await step("http: end event streams", () => Promise.all(modules.map((module) => module.closeStreams?.())));
       await step("http: stop accepting, finish in-flight requests", () => drainHttp(http, config.shutdownTimeoutMs / 2));
       // Each consumer takes no further delivery, then its in-flight handlers finish and settle their messages.
       await step("consumers: stop taking deliveries, finish in-flight handlers", () => Promise.all(consumers.map((c) => c.stop())));

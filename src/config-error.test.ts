@@ -146,14 +146,21 @@ describe("loadConfig", () => {
     expect(namesIn(problemsOf({ ...DEV, MAIL_HOLD_MS: "soon" }))).toEqual(["MAIL_HOLD_MS"]);
   });
 
+  test("when the live-status stream settings are set, then orders gets them; out of range, they are refused by name", () => {
+    expect(moduleSettings(loadConfig(DEV), "orders")?.statusStreams).toEqual({ heartbeatMs: 15_000, maxStreams: 1000 });
+    expect(moduleSettings(loadConfig({ ...DEV, SSE_HEARTBEAT_INTERVAL: "2s", SSE_MAX_STREAMS: "5" }), "orders")?.statusStreams).toEqual({ heartbeatMs: 2000, maxStreams: 5 });
+    const bad = { SSE_HEARTBEAT_INTERVAL: "2h", SSE_MAX_STREAMS: "0" };
+    expect(namesIn(problemsOf({ ...DEV, ...bad }))).toEqual(Object.keys(bad).sort());
+  });
+
   test("when the rate limits, the trusted proxy header or the open-units cap are set, then the modules get them; bad values are refused by name", () => {
-    expect(moduleSettings(loadConfig(DEV), "orders")).toEqual({ placeRateLimit: { perMinute: 30 }, maxOpenUnitsPerSku: 50 });
+    expect(moduleSettings(loadConfig(DEV), "orders")).toMatchObject({ placeRateLimit: { perMinute: 30 }, maxOpenUnitsPerSku: 50 });
     expect(moduleSettings(loadConfig(DEV), "inventory")).toEqual({
       publicRateLimit: { perMinute: 600 },
       clientAddress: { trustedProxyHeader: undefined, trustedProxyHops: 1 },
     });
     const set = loadConfig({ ...DEV, RATE_LIMIT_ORDERS: "0", RATE_LIMIT_PUBLIC: "5", TRUSTED_PROXY_HEADER: "X-Forwarded-For", TRUSTED_PROXY_HOPS: "2", ORDERS_MAX_OPEN_UNITS_PER_SKU: "0" });
-    expect(moduleSettings(set, "orders")).toEqual({ placeRateLimit: { perMinute: 0 }, maxOpenUnitsPerSku: 0 });
+    expect(moduleSettings(set, "orders")).toMatchObject({ placeRateLimit: { perMinute: 0 }, maxOpenUnitsPerSku: 0 });
     expect(moduleSettings(set, "inventory")).toEqual({ publicRateLimit: { perMinute: 5 }, clientAddress: { trustedProxyHeader: "x-forwarded-for", trustedProxyHops: 2 } });
     const bad = { RATE_LIMIT_ORDERS: "-1", RATE_LIMIT_PUBLIC: "lots", TRUSTED_PROXY_HEADER: "x forwarded", TRUSTED_PROXY_HOPS: "0", ORDERS_MAX_OPEN_UNITS_PER_SKU: "1.5" };
     expect(namesIn(problemsOf({ ...DEV, ...bad }))).toEqual(Object.keys(bad).sort());

@@ -103,6 +103,8 @@ const EnvSchema = t.Object({
   TRUSTED_PROXY_HEADER: t.Optional(t.String({ pattern: "^[A-Za-z0-9-]+$", maxLength: 100, description: "an HTTP header name such as x-forwarded-for or x-real-ip" })),
   TRUSTED_PROXY_HOPS: IntString(1, 10),
   ORDERS_MAX_OPEN_UNITS_PER_SKU: IntString(0, 1_000_000),
+  SSE_HEARTBEAT_INTERVAL: Duration("1s", "1h"),
+  SSE_MAX_STREAMS: IntString(1, 100000),
 });
 
 const DEFAULTS: Record<string, string> = {
@@ -143,6 +145,8 @@ const DEFAULTS: Record<string, string> = {
   RATE_LIMIT_PUBLIC: "600",
   TRUSTED_PROXY_HOPS: "1",
   ORDERS_MAX_OPEN_UNITS_PER_SKU: "50",
+  SSE_HEARTBEAT_INTERVAL: "15s",
+  SSE_MAX_STREAMS: "1000",
 };
 
 /** Every variable the configuration reads, with its default (undefined: none, the setting is off or derived). */
@@ -208,6 +212,10 @@ export interface Config {
   clientAddress: ClientAddressSettings;
   /** ORDERS_MAX_OPEN_UNITS_PER_SKU: units of one sku a customer may hold in pending and confirmed orders (0: no cap). */
   maxOpenUnitsPerSku: number;
+  /** How often an open event stream (GET /orders/:id/events) sends a heartbeat comment. */
+  sseHeartbeatMs: number;
+  /** Event streams one process holds open at most; one more is refused with 503. */
+  sseMaxStreams: number;
 }
 
 export class ConfigError extends Error {
@@ -317,6 +325,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPublicPerMinute: Number(env_.RATE_LIMIT_PUBLIC),
     clientAddress: { trustedProxyHeader: env_.TRUSTED_PROXY_HEADER?.toLowerCase(), trustedProxyHops: Number(env_.TRUSTED_PROXY_HOPS) },
     maxOpenUnitsPerSku: Number(env_.ORDERS_MAX_OPEN_UNITS_PER_SKU),
+    sseHeartbeatMs: parseDuration(env_.SSE_HEARTBEAT_INTERVAL)!,
+    sseMaxStreams: Number(env_.SSE_MAX_STREAMS),
   };
 }
 
@@ -342,7 +352,11 @@ export interface ModuleSettings {
 }
 
 const SETTINGS_READERS: { [M in ModuleName]: (config: Config) => ModuleSettings[M] } = {
-  orders: (config) => ({ placeRateLimit: { perMinute: config.rateLimitOrdersPerMinute }, maxOpenUnitsPerSku: config.maxOpenUnitsPerSku }),
+  orders: (config) => ({
+    placeRateLimit: { perMinute: config.rateLimitOrdersPerMinute },
+    maxOpenUnitsPerSku: config.maxOpenUnitsPerSku,
+    statusStreams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.sseMaxStreams },
+  }),
   inventory: (config) => ({ publicRateLimit: { perMinute: config.rateLimitPublicPerMinute }, clientAddress: config.clientAddress }),
   notification: (config) => ({ smtpUrl: config.smtpUrl, from: config.mailFrom, holdMs: config.mailHoldMs, retryDelaysMs: config.mailRetryDelaysMs }),
 };

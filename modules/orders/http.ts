@@ -6,10 +6,13 @@ import type { Principal } from "../../src/platform/http/principal.ts";
 import { JsonInteger } from "../../src/platform/http/integer-schemas.ts";
 import { InvalidError } from "../../src/platform/errors.ts";
 import { rateLimitPlugin, type RateLimitSettings } from "../../src/platform/http/rate-limit.ts";
+import { eventStreamSchema } from "../../src/platform/http/openapi-document.ts";
+import type { EventStreams } from "../../src/platform/http/event-streams.ts";
 import { answer, problems } from "../../src/platform/http/problem-responses.ts";
 import { NextCursor, pageQuery } from "../../src/platform/http/page-query.ts";
 import { requestContext } from "../../src/platform/http/request-context.ts";
 import { cancelOrder } from "./application/cancel-order.ts";
+import { followOrderStatus, hasStatusToFollow } from "./application/follow-order-status.ts";
 import { getOrder } from "./application/get-order.ts";
 import { listOrders } from "./application/list-orders.ts";
 import { placeOrder } from "./application/place-order.ts";
@@ -19,7 +22,8 @@ import { IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY_LENGTH } from "./domain/id
 import type { Order, Viewer } from "./domain/order.ts";
 import { MAX_CANCEL_REASON_LENGTH, MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_SKU_LENGTH, MIN_LINE_QUANTITY } from "./domain/order-limits.ts";
 import { ORDER_STATUSES } from "./domain/order-status.ts";
-import type { OrderSummary, OrdersDeps } from "./ports.ts";
+import type { StatusEvent } from "./domain/status-event.ts";
+import type { OrderChanges, OrderSummary, OrdersDeps } from "./ports.ts";
 
 /** One TypeBox literal per entry of a const string tuple, keeping each literal's type. */
 type LiteralsOf<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
@@ -28,6 +32,9 @@ export interface OrdersRoutesDeps extends OrdersDeps {
   authenticator: Authenticator;
   /** POST /orders per customer; absent: no limit. */
   placeRateLimit?: RateLimitSettings | undefined;
+  /** The open GET /orders/:id/events streams of this process, and what wakes them. */
+  statusStreams: EventStreams;
+  orderChanges: OrderChanges;
 }
 
 // Not t.UnionEnum: Elysia gives it `default: values[0]`, so an absent ?status= would silently mean "pending".
@@ -99,6 +106,16 @@ const OrderPageBody = t.Object({
 
 const OrderIdParams = t.Object({ id: t.String({ format: "uuid" }) });
 
+// A version: decimal digits, no sign or leading zero, within int4 (nine digits are plenty).
+const StatusEventHeaders = t.Object({
+  "last-event-id": t.Optional(
+    t.String({
+      pattern: "^(0|[1-9][0-9]{0,8})$",
+      description: "the `id` of the last event received (the order's version then): the stream resumes after it",
+    }),
+  ),
+});
+
 const ListQuery = t.Object({
   status: t.Optional(Status),
   ...pageQuery(),
@@ -164,6 +181,39 @@ export function ordersRoutes(deps: OrdersRoutesDeps) {
         params: OrderIdParams,
         response: { 200: answer(OrderBody), ...problems(401, 404, 422, 500, 503) },
         detail: { tags: TAGS, summary: "Get an order (its owner or an admin; 404 for anyone else)" },
+      },
+    )
+    .get(
+      "/orders/:id/events",
+      async ({ params, headers, user, request, server }) => {
+        // Access as GET /orders/:id: the owner or an admin, 404 for anyone else.
+        const order = await getOrder(deps, { orderId: params.id, viewer: viewerOf(user) });
+        const lastEventId = headers["last-event-id"];
+        const input = { orderId: params.id, after: lastEventId === undefined ? undefined : Number(lastEventId) };
+        if (!hasStatusToFollow(order, input.after)) return new Response(null, { status: 204 });
+        return deps.statusStreams.respond({ request, server }, (send, signal) =>
+          followOrderStatus(deps, input, (event) => send({ id: String(event.version), event: "status", data: statusEventBody(event) }), signal),
+        );
+      },
+      {
+        auth: "signed-in",
+        params: OrderIdParams,
+        headers: StatusEventHeaders,
+        response: {
+          200: answer(eventStreamSchema("`retry:` once, then `event: status` events (`id:` the order's version, `data:` JSON) and heartbeat comments")),
+          204: answer(t.Void({ description: "`Last-Event-ID` is the order's final status: nothing will follow (an EventSource stops reconnecting)" })),
+          ...problems(401, 404, 422, 500, 503),
+        },
+        detail: {
+          tags: TAGS,
+          summary: "Follow an order's status as Server-Sent Events (its owner or an admin; 404 for anyone else)",
+          description:
+            "At once the order's current status, then every change as it happens, each an `event: status` with `id:` the order's " +
+            "version after it and `data:` `{orderId, status, version, at, reason?}`; a heartbeat comment every `SSE_HEARTBEAT_INTERVAL`. " +
+            "The stream ends after a final status (rejected, cancelled, shipped); a reconnect after it is 204. `Last-Event-ID` resumes: every status with a higher " +
+            "version from the history, then the live ones; anything but a version is 422. 503 with `Retry-After` when the instance " +
+            "holds `SSE_MAX_STREAMS` streams. Send the token in `Authorization` (a fetch-based SSE client; never in the query string).",
+        },
       },
     )
     .get(
@@ -235,6 +285,16 @@ function objectOrNoBody({ body }: { body: unknown }): void {
 
 function viewerOf(principal: Principal): Viewer {
   return { id: principal.sub, isAdmin: principal.role === "admin" };
+}
+
+function statusEventBody(event: StatusEvent) {
+  return {
+    orderId: event.orderId,
+    status: event.status,
+    version: event.version,
+    at: event.at.toISOString(),
+    ...(event.reason === null ? {} : { reason: event.reason }),
+  };
 }
 
 function summaryBody(order: OrderSummary) {

@@ -25,6 +25,16 @@ export interface OrdersDeps {
   maxOpenUnitsPerSku?: number;
 }
 
+/**
+ * Word that an order's status changed, from whichever instance changed it: a wake-up only, the subscriber reads the
+ * order again. `version` is the order's version after the change, or undefined when changes may have been missed
+ * (the listener reconnected) and the subscriber must read again whatever it has seen.
+ */
+export interface OrderChanges {
+  /** Calls `onChange` until the returned unsubscribe is called. */
+  subscribe(orderId: string, onChange: (version: number | undefined) => void): () => void;
+}
+
 /** What orders counts, each once the change is committed. */
 export interface OrdersMetrics {
   placed: CountMetric;

@@ -55,6 +55,11 @@ function shopEnv(options: Options, databaseUrl: string, prefix: string, secret: 
     AMQP_PREFIX: prefix,
     AUTH_SECRET: secret,
     RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(","),
+    // A few customers and one address stand for a crowd: the limits are as high as they go, so their checks run on
+    // every request (their cost is measured) and never refuse one.
+    RATE_LIMIT_ORDERS: "100000",
+    RATE_LIMIT_PUBLIC: "1000000",
+    ORDERS_MAX_OPEN_UNITS_PER_SKU: "1000000",
   };
   return env;
 }

@@ -40,6 +40,11 @@ export interface ShopModule {
   inboxTable: InboxTable;
   /** Its own background loops (e.g. a mail dispatcher): started after migrations, stopped after the consumers. */
   loops?: BackgroundLoop[];
+  /**
+   * Ends the long-lived answers its routes hold open (event streams) and refuses new ones: called first on stop, so
+   * the HTTP drain, which waits for every answer in flight, does not wait for them until its deadline.
+   */
+  closeStreams?(): Promise<void>;
   /** Fills in demo data when the module's data is empty (idempotent). */
   seed?(): Promise<void>;
   /** The module's invariants for `shop check`; `settleMs` is how long in-flight work may take. */

@@ -22,3 +22,8 @@ export function statusesLeadingTo(to: OrderStatus): OrderStatus[] {
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
+
+/** True for a status the order never leaves (rejected, cancelled, shipped). */
+export function isFinal(status: OrderStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}

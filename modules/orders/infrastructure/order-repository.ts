@@ -3,6 +3,7 @@ import { sqlOf, type Executor, type Writes } from "../../../src/platform/db.ts";
 import type { Order, OrderLine, StatusChange } from "../domain/order.ts";
 import { ORDER_STATUSES, type OrderStatus } from "../domain/order-status.ts";
 import type { OrderListQuery, OrderRepository, OrderSummary, UnsettledOrder } from "../ports.ts";
+import { ORDER_STATUS_CHANNEL } from "./order-changes.ts";
 import { orders } from "./schema.ts";
 
 type OrderRow = typeof orders.$inferSelect;
@@ -41,6 +42,9 @@ from orders.order_items where order_id = any($1::uuid[]) order by order_id, line
 
 const FIND_ORDERS = FIND_ORDER.replace("where o.id = $1", "where o.id = any($1::uuid[])");
 
+// Each transition also announces `<order id>:<version>` on ORDER_STATUS_CHANNEL, delivered at commit (never for a
+// rollback): the order's open status streams, on every instance, read it again (order-changes.ts). A select CTE
+// runs only when the statement reads it, hence the count.
 const SAVE_TRANSITIONS = `
 with changes as (
   select * from unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[])
@@ -48,20 +52,24 @@ with changes as (
 changed as (
   update orders.orders o set status = c.status, status_reason = c.reason, version = c.version, updated_at = c.updated_at::timestamptz
   from changes c where o.id = c.id and o.status = c.previous_status and o.version = c.previous_version
-  returning o.id),
+  returning o.id, o.version),
 noted as (
   insert into orders.order_history (order_id, status, at, reason)
-  select c.id, c.status, c.at::timestamptz, c.reason from changes c join changed using (id))
-select count(*)::int as saved from changed`;
+  select c.id, c.status, c.at::timestamptz, c.reason from changes c join changed using (id)),
+announced as (select pg_notify('${ORDER_STATUS_CHANNEL}', changed.id || ':' || changed.version) from changed)
+select count(*)::int as saved, (select count(*) from announced) as announced from changed`;
 
 const SAVE_TRANSITION = `
 with changed as (
   update orders.orders set status = $4, status_reason = $5, version = $6, updated_at = $7::timestamptz
   where id = $1 and status = $2 and version = $3
-  returning id)
-insert into orders.order_history (order_id, status, at, reason)
-select changed.id, $8, $9::timestamptz, $10 from changed
-returning order_id`;
+  returning id, version),
+noted as (
+  insert into orders.order_history (order_id, status, at, reason)
+  select changed.id, $8, $9::timestamptz, $10 from changed
+  returning order_id),
+announced as (select pg_notify('${ORDER_STATUS_CHANNEL}', changed.id || ':' || changed.version) from changed)
+select order_id, (select count(*) from announced) as announced from noted`;
 
 // Two statements, not one: under READ COMMITTED a statement sees what was committed when it started, so the read
 // must start after the lock is granted to see the order of the placement that held it.

@@ -8,7 +8,7 @@ const SPEC_PATH = "/docs/json";
 /**
  * OpenAPI UI at `/docs` and the document at `/docs/json`, generated from every route's schemas —
  * including the routes of module routers `.use()`d after this plugin (the spec is built on request
- * from the root's route list) — and completed by `completeDocument` (request bodies, problem media type).
+ * from the root's route list) — and completed by `completeDocument` (request bodies, problem and event-stream media types).
  */
 export function docs(options: { version?: string } = {}) {
   // The generator rebuilds its document when routes were added and hands back the same object otherwise.

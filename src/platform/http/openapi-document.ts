@@ -1,5 +1,5 @@
 import { toOpenAPISchema } from "@elysiajs/openapi";
-import type { AnyElysia } from "elysia";
+import { t, type AnyElysia } from "elysia";
 
 // What @elysiajs/openapi 1.4 gets wrong about this shop, mended after it has built the document:
 //
@@ -9,10 +9,18 @@ import type { AnyElysia } from "elysia";
 //   shop's parser accepts (application/json), and each gets the example its schema carries.
 // - Problem answers. The generator writes every answer as application/json; the shop answers errors as
 //   RFC 9457 application/problem+json (problem.ts).
+// - Event streams. The generator files every string answer under text/plain; an answer whose schema is
+//   eventStreamSchema() is text/event-stream.
 
 type Json = Record<string, any>;
 
 const PROBLEM_FIELDS = ["type", "title", "status"];
+const EVENT_STREAM = "text/event-stream";
+
+/** The schema of an event stream's 200 answer (Server-Sent Events), documented as text/event-stream. */
+export function eventStreamSchema(description: string) {
+  return t.String({ description, contentMediaType: EVENT_STREAM });
+}
 
 // The two calls the generator itself makes on an app (protected in Elysia's types, public at run time): every route
 // of the root app the plugin is used in, and the models it declares.
@@ -32,7 +40,7 @@ export function completeDocument(doc: Json, app: AnyElysia): Json {
       paths[path][method] = {
         ...operation,
         ...(operation.requestBody && requestBody ? { requestBody } : {}),
-        ...(operation.responses ? { responses: withProblemMediaType(operation.responses) } : {}),
+        ...(operation.responses ? { responses: withMediaTypes(operation.responses) } : {}),
       };
     }
   }
@@ -66,12 +74,16 @@ function requestBodies(app: AnyElysia, openapiVersion: string): Map<string, Json
   return bodies;
 }
 
-function withProblemMediaType(responses: Json): Json {
+function withMediaTypes(responses: Json): Json {
   return Object.fromEntries(
     Object.entries(responses).map(([status, response]) => {
-      const media = response?.content?.["application/json"];
-      const isProblem = Number(status) >= 400 && PROBLEM_FIELDS.every((field) => media?.schema?.required?.includes(field));
-      return [status, isProblem ? { ...response, content: { "application/problem+json": media } } : response];
+      const json = response?.content?.["application/json"];
+      if (Number(status) >= 400 && PROBLEM_FIELDS.every((field) => json?.schema?.required?.includes(field))) {
+        return [status, { ...response, content: { "application/problem+json": json } }];
+      }
+      const plain = response?.content?.["text/plain"];
+      if (plain?.schema?.contentMediaType === EVENT_STREAM) return [status, { ...response, content: { [EVENT_STREAM]: plain } }];
+      return [status, response];
     }),
   );
 }

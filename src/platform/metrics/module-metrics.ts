@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** A counter a module increments where it does the work. */
 export interface CountMetric {
@@ -19,6 +19,8 @@ export interface ModuleMetrics {
   counter(name: string, help: string): CountMetric;
   /** `name` ends in its unit, e.g. `_seconds`; `buckets` are the upper bounds. */
   histogram(name: string, help: string, buckets: readonly number[]): ObserveMetric;
+  /** A value read when /metrics is scraped (e.g. how many streams are open now). */
+  gauge(name: string, help: string, read: () => number): void;
 }
 
 /** The module's metrics in `registry`, each named `shop_<module>_<name>`. */
@@ -27,5 +29,15 @@ export function moduleMetrics(registry: Registry, module: string): ModuleMetrics
   return {
     counter: (name, help) => new Counter({ name: fullName(name), help, registers: [registry] }),
     histogram: (name, help, buckets) => new Histogram({ name: fullName(name), help, buckets: [...buckets], registers: [registry] }),
+    gauge: (name, help, read) => {
+      new Gauge({
+        name: fullName(name),
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    },
   };
 }
