@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { StockRejected } from "../inventory/contract.ts";
+import { StockRejected, StockReserved } from "../inventory/contract.ts";
 import { caller, deliver, json, openOrders, place, product, request, type Caller, type OrdersHarness } from "./test-support/orders-harness.ts";
 
 // POST /orders under its two limits: the per-customer rate (its clock advanced by the test) and the cap on units
@@ -149,5 +149,42 @@ describe("cap on units of a sku in a customer's open orders", () => {
           where o.customer_id = ${dave.principal.sub} and i.sku = ${sku}`,
     );
     expect(row!.units).toBe(CAP);
+  });
+
+  test("when an order is shipped, then its units are free again: they left the shop", async () => {
+    const erin = await caller();
+    const sku = await product(capped);
+    const order = await place(capped, erin, [{ sku, quantity: CAP }]);
+    await deliver(capped, StockReserved, { orderId: order.id, items: [{ sku, quantity: CAP }] });
+    expect((await request(capped, "POST", "/orders", { as: erin, body: { items: [{ sku, quantity: 1 }] } })).status).toBe(422);
+
+    expect((await request(capped, "POST", `/orders/${order.id}/ship`, { as: await caller("admin") })).status).toBe(200);
+
+    await place(capped, erin, [{ sku, quantity: CAP }]);
+  });
+
+  test("when a customer places orders of the same two skus at once, in either order, then none deadlocks and together they stay within the cap", async () => {
+    const frank = await caller();
+    const [a, b] = [await product(capped), await product(capped)];
+    const lines = (i: number) => (i % 2 === 0 ? [{ sku: a, quantity: 1 }, { sku: b, quantity: 1 }] : [{ sku: b, quantity: 1 }, { sku: a, quantity: 1 }]);
+
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => request(capped, "POST", "/orders", { as: frank, body: { items: lines(i) } })));
+
+    expect(answers.map((res) => res.status).sort()).toEqual([...Array(CAP).fill(201), ...Array(12 - CAP).fill(422)]);
+  });
+
+  test("shop check finds the counted units equal to the open orders' after all of the above, and names a count that drifted", async () => {
+    const check = () => capped.module.check!({ settleMs: 60_000 });
+    const drift = async () => (await check()).find((c) => c.name.includes("units counted"))!.violations;
+    expect(await drift()).toEqual([]);
+
+    const grace = await caller();
+    const sku = await product(capped);
+    await place(capped, grace, [{ sku, quantity: 2 }]);
+    await capped.database.sql`update orders.open_units set units = 1 where customer_id = ${grace.principal.sub}`;
+
+    expect(await drift()).toEqual([`customer ${grace.principal.sub} holds 2 of ${sku} in open orders, counted 1`]);
+    await capped.database.sql`update orders.open_units set units = 2 where customer_id = ${grace.principal.sub}`;
+    expect(await drift()).toEqual([]);
   });
 });

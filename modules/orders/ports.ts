@@ -72,8 +72,12 @@ export interface UnsettledOrder {
 
 /** Orders, their lines and their status history. */
 export interface OrderRepository {
-  /** The statements that store a new order with its lines and history, to run with its event (Outbox.insertWith). */
-  insertWrites(order: Order): Writes;
+  /**
+   * The statements that store a new order with its lines and history and add its units to what the customer holds
+   * (open_units), to run with its event (Outbox.insertWith). Fails with the constraint `open_units_within_cap` when
+   * that would take the customer over `maxOpenUnitsPerSku` of a sku (0: no cap): then nothing is written.
+   */
+  insertWrites(order: Order, maxOpenUnitsPerSku: number): Writes;
   findById(db: Executor, id: string): Promise<Order | undefined>;
   /** The orders of `ids` that exist, by id. */
   findMany(db: Executor, ids: string[]): Promise<Map<string, Order>>;
@@ -86,15 +90,20 @@ export interface OrderRepository {
     tx: Executor,
     writes: ReadonlyArray<{ previous: Pick<Order, "id" | "status" | "version">; next: Order; change: StatusChange }>,
   ): Promise<boolean>;
-  /**
-   * Holds, until the transaction ends, the customer's placement lock: their placements run one after another, so
-   * what `openUnits` reads cannot change before the new order commits.
-   */
-  lockCustomer(tx: Executor, customerId: string): Promise<void>;
   /** Units of each of `skus` the customer holds in pending and confirmed orders (skus they hold none of are left out). */
-  openUnits(db: Executor, customerId: string, skus: readonly string[]): Promise<Map<string, number>>;
+  heldUnits(db: Executor, customerId: string, skus: readonly string[]): Promise<Map<string, number>>;
+  /** Up to 100 (customer, sku) whose counted open units differ from the units of their pending and confirmed orders. */
+  findUnitsDrift(db: Executor): Promise<UnitsDrift[]>;
   /** Up to 100 orders pending for longer than `settleMs` whose order-placed event has left the outbox, oldest first. */
   findUnsettled(db: Executor, settleMs: number): Promise<UnsettledOrder[]>;
+}
+
+/** Where open_units has drifted from the orders: `counted` there, `held` in pending and confirmed orders. */
+export interface UnitsDrift {
+  customerId: string;
+  sku: string;
+  counted: number;
+  held: number;
 }
 
 /** The local copy of inventory's catalog that orders are priced from. */

@@ -52,6 +52,7 @@ const PROTECTED: ProtectedRoute[] = [
   { route: "POST /orders", method: "POST", path: () => "/orders", body: () => ({ items: [{ sku: SKU, quantity: 1 }] }) },
   { route: "GET /orders", method: "GET", path: () => "/orders" },
   { route: "GET /orders/{id}", method: "GET", path: () => `/orders/${aliceOrderId}` },
+  { route: "GET /orders/{id}/events", method: "GET", path: () => `/orders/${aliceOrderId}/events` },
   { route: "POST /orders/{id}/cancel", method: "POST", path: () => `/orders/${aliceOrderId}/cancel`, body: () => ({ reason: "intruder" }) },
   { route: "POST /orders/{id}/ship", method: "POST", path: () => `/orders/${aliceOrderId}/ship` },
   { route: "GET /notifications", method: "GET", path: () => "/notifications" },

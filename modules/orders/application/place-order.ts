@@ -1,5 +1,6 @@
 import { sqlOf, type Transaction } from "../../../src/platform/db.ts";
 import { InvalidError } from "../../../src/platform/errors.ts";
+import { classify } from "../../../src/platform/failures.ts";
 import { OrderPlaced } from "../contract.ts";
 import { openUnitsExcess } from "../domain/open-units-limit.ts";
 import { openOrder, type Order } from "../domain/order.ts";
@@ -19,8 +20,8 @@ export interface PlaceOrderInput {
  * as `pending` together with its `orders.order-placed` event, in one transaction: there is never an
  * order without its event, nor an event without its order.
  * Throws InvalidError (e.g. `ORDERS.UNKNOWN_SKU` with `details.skus`) when the lines cannot be priced, and
- * `ORDERS.OPEN_UNITS_LIMIT` when they would take the customer over `maxOpenUnitsPerSku` of a sku in open orders;
- * with that cap the customer's placements are serialised, so concurrent ones cannot overshoot it together.
+ * `ORDERS.OPEN_UNITS_LIMIT` when they would take the customer over `maxOpenUnitsPerSku` of a sku in open orders
+ * (checked by the database in the same statement, so concurrent placements cannot overshoot it together).
  * `alsoInTransaction` runs in that transaction after the order and its event are written; if it
  * throws, neither is kept.
  */
@@ -36,30 +37,40 @@ export async function placeOrder(
 
   const order = openOrder({ id: Bun.randomUUIDv7(), customer: input.customer, ...pricing.priced, at: new Date() });
   const event = deps.outbox.envelope(OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId });
-  await deps.outbox.traced(event, async () => {
-    // The order, its lines, its history and its event: one statement, so all of them or none, with no transaction.
-    const { text, params } = deps.outbox.insertWith(event, deps.orders.insertWrites(order));
-    const cap = deps.maxOpenUnitsPerSku ?? 0;
-    if (!alsoInTransaction && cap === 0) {
-      await sqlOf(deps.db).unsafe(text, params as never[]);
-      return;
-    }
-    await deps.db.transaction(async (tx) => {
-      if (cap > 0) await refuseOverCap(deps, tx, input, cap);
-      await sqlOf(tx).unsafe(text, params as never[]);
-      await alsoInTransaction?.(tx, order);
+  const cap = deps.maxOpenUnitsPerSku ?? 0;
+  try {
+    await deps.outbox.traced(event, async () => {
+      // The order, its lines, its history, the units it holds and its event: one statement, so all of them or none,
+      // with no transaction.
+      const { text, params } = deps.outbox.insertWith(event, deps.orders.insertWrites(order, cap));
+      if (!alsoInTransaction) {
+        await sqlOf(deps.db).unsafe(text, params as never[]);
+        return;
+      }
+      await deps.db.transaction(async (tx) => {
+        await sqlOf(tx).unsafe(text, params as never[]);
+        await alsoInTransaction(tx, order);
+      });
     });
-  });
+  } catch (error) {
+    const failure = classify(error);
+    if (failure.kind === "constraint" && failure.constraint === OVER_CAP_CONSTRAINT) throw await overCap(deps, input, cap);
+    throw error;
+  }
   deps.metrics.placed.inc();
   return order;
 }
 
-async function refuseOverCap(deps: Pick<OrdersDeps, "orders">, tx: Transaction, input: PlaceOrderInput, cap: number): Promise<void> {
-  await deps.orders.lockCustomer(tx, input.customer.id);
-  const held = await deps.orders.openUnits(tx, input.customer.id, input.items.map((item) => item.sku));
-  const excess = openUnitsExcess(input.items, held, cap);
-  if (excess.length === 0) return;
-  throw new InvalidError(
+const OVER_CAP_CONSTRAINT = "open_units_within_cap";
+
+// After the refusal, for its message only: what the customer holds now (another placement or a cancel may have
+// changed it since), and which of the order's skus would go over.
+async function overCap(deps: Pick<OrdersDeps, "db" | "orders">, input: PlaceOrderInput, cap: number): Promise<InvalidError> {
+  const held = await deps.orders.heldUnits(deps.db, input.customer.id, input.items.map((item) => item.sku));
+  const found = openUnitsExcess(input.items, held, cap);
+  // Should what the customer holds have dropped meanwhile, every line is named rather than none.
+  const excess = found.length > 0 ? found : input.items.map((item) => ({ sku: item.sku, held: held.get(item.sku) ?? 0, requested: item.quantity }));
+  return new InvalidError(
     "ORDERS.OPEN_UNITS_LIMIT",
     `A customer may hold at most ${cap} units of a sku in pending and confirmed orders: ${excess.map((e) => e.sku).join(", ")} would go over.`,
     {

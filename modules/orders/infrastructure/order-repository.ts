@@ -1,12 +1,14 @@
 import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { sqlOf, type Executor, type Writes } from "../../../src/platform/db.ts";
 import type { Order, OrderLine, StatusChange } from "../domain/order.ts";
-import { ORDER_STATUSES, type OrderStatus } from "../domain/order-status.ts";
-import type { OrderListQuery, OrderRepository, OrderSummary, UnsettledOrder } from "../ports.ts";
+import { isFinal, ORDER_STATUSES, type OrderStatus } from "../domain/order-status.ts";
+import type { OrderListQuery, OrderRepository, OrderSummary, UnitsDrift, UnsettledOrder } from "../ports.ts";
 import { ORDER_STATUS_CHANNEL } from "./order-changes.ts";
 import { orders } from "./schema.ts";
 
 type OrderRow = typeof orders.$inferSelect;
+
+const FINAL_STATUSES = ORDER_STATUSES.filter(isFinal).map((status) => `'${status}'`).join(", ");
 
 // The hot statements, written out: each is one round trip and a prepared statement, where the query builder
 // needed three (insert) or three reads (find) or two writes (transition).
@@ -22,7 +24,14 @@ new_items as (
 new_history as (
   insert into orders.order_history (order_id, status, at, reason)
   select new_order.id, h.status, h.at::timestamptz, h.reason
-  from new_order, unnest($17::text[], $18::text[], $19::text[]) as h(status, at, reason))`;
+  from new_order, unnest($17::text[], $18::text[], $19::text[]) as h(status, at, reason)),
+held as (
+  insert into orders.open_units as u (customer_id, sku, units, cap)
+  select $2::text, l.sku, sum(l.quantity)::int, $20::int from unnest($12::text[], $14::int[]) as l(sku, quantity)
+  group by l.sku order by l.sku
+  on conflict (customer_id, sku) do update set units = u.units + excluded.units, cap = excluded.cap)`;
+// held: a line per sku (an upsert may not touch a row twice), in sku order so that two placements of one customer
+// lock their rows in the same order. Over the cap, open_units_within_cap fails the statement: nothing is written.
 // (Timestamps go in as text: drizzle makes the client pass timestamptz[] parameters through unserialised.)
 
 const FIND_ORDER = `
@@ -42,6 +51,18 @@ from orders.order_items where order_id = any($1::uuid[]) order by order_id, line
 
 const FIND_ORDERS = FIND_ORDER.replace("where o.id = $1", "where o.id = any($1::uuid[])");
 
+// A transition to a final status gives back what the order held of each sku (one row per
+// customer and sku, however many of the batch's orders share it). greatest(): an order placed by an instance that
+// predates the counts was never counted.
+const RELEASED = `
+released as (
+  update orders.open_units u set units = greatest(u.units - r.units, 0)
+  from (select changed.customer_id, i.sku, sum(i.quantity)::int as units
+        from changed join orders.order_items i on i.order_id = changed.id
+        where changed.status in (${FINAL_STATUSES})
+        group by changed.customer_id, i.sku) r
+  where u.customer_id = r.customer_id and u.sku = r.sku)`;
+
 // Each transition also announces `<order id>:<version>` on ORDER_STATUS_CHANNEL, delivered at commit (never for a
 // rollback): the order's open status streams, on every instance, read it again (order-changes.ts). A select CTE
 // runs only when the statement reads it, hence the count.
@@ -52,7 +73,8 @@ with changes as (
 changed as (
   update orders.orders o set status = c.status, status_reason = c.reason, version = c.version, updated_at = c.updated_at::timestamptz
   from changes c where o.id = c.id and o.status = c.previous_status and o.version = c.previous_version
-  returning o.id, o.version),
+  returning o.id, o.version, o.customer_id, o.status),
+${RELEASED},
 noted as (
   insert into orders.order_history (order_id, status, at, reason)
   select c.id, c.status, c.at::timestamptz, c.reason from changes c join changed using (id)),
@@ -63,7 +85,8 @@ const SAVE_TRANSITION = `
 with changed as (
   update orders.orders set status = $4, status_reason = $5, version = $6, updated_at = $7::timestamptz
   where id = $1 and status = $2 and version = $3
-  returning id, version),
+  returning id, version, customer_id, status),
+${RELEASED},
 noted as (
   insert into orders.order_history (order_id, status, at, reason)
   select changed.id, $8, $9::timestamptz, $10 from changed
@@ -71,16 +94,21 @@ noted as (
 announced as (select pg_notify('${ORDER_STATUS_CHANNEL}', changed.id || ':' || changed.version) from changed)
 select order_id, (select count(*) from announced) as announced from noted`;
 
-// Two statements, not one: under READ COMMITTED a statement sees what was committed when it started, so the read
-// must start after the lock is granted to see the order of the placement that held it.
-const LOCK_CUSTOMER = `select pg_advisory_xact_lock(hashtextextended('orders.customer:' || $1, 0))`;
+const HELD_UNITS = `select sku, units from orders.open_units where customer_id = $1 and sku = any($2::text[])`;
 
-// On orders_customer_open_idx (a customer's open orders only), then each order's lines by their primary key.
-const OPEN_UNITS = `
-select i.sku, sum(i.quantity)::int as units
-from orders.orders o join orders.order_items i on i.order_id = o.id
-where o.customer_id = $1 and o.status in ('pending', 'confirmed') and i.sku = any($2::text[])
-group by i.sku`;
+// One statement, so one snapshot: a placement or transition committing meanwhile is seen whole or not at all.
+const UNITS_DRIFT = `
+with truth as (
+  select o.customer_id, i.sku, sum(i.quantity)::int as units
+  from orders.orders o join orders.order_items i on i.order_id = o.id
+  where o.status in ('pending', 'confirmed')
+  group by o.customer_id, i.sku)
+select coalesce(t.customer_id, u.customer_id) as "customerId", coalesce(t.sku, u.sku) as sku,
+  coalesce(u.units, 0) as counted, coalesce(t.units, 0) as held
+from truth t full join orders.open_units u on u.customer_id = t.customer_id and u.sku = t.sku
+where coalesce(u.units, 0) <> coalesce(t.units, 0)
+order by 1, 2
+limit 100`;
 
 interface StoredOrderRow {
   id: string;
@@ -124,7 +152,7 @@ export const orderRepository: OrderRepository = {
    * writes the outbox).
    */
   /** The writes that store a new order with its lines and history, for one statement with its event (Outbox.insertWith). */
-  insertWrites(order: Order): Writes {
+  insertWrites(order: Order, maxOpenUnitsPerSku: number): Writes {
     const { lines, history } = order;
     return {
       ctes: INSERT_ORDER,
@@ -148,17 +176,18 @@ export const orderRepository: OrderRepository = {
         history.map((h) => h.status),
         history.map((h) => h.at.toISOString()),
         history.map((h) => h.reason),
+        maxOpenUnitsPerSku,
       ],
     };
   },
 
-  async lockCustomer(tx: Executor, customerId: string): Promise<void> {
-    await sqlOf(tx).unsafe(LOCK_CUSTOMER, [customerId]);
+  async heldUnits(db: Executor, customerId: string, skus: readonly string[]): Promise<Map<string, number>> {
+    const rows = await sqlOf(db).unsafe<{ sku: string; units: number }[]>(HELD_UNITS, [customerId, skus as string[]]);
+    return new Map(rows.map((row) => [row.sku, row.units]));
   },
 
-  async openUnits(db: Executor, customerId: string, skus: readonly string[]): Promise<Map<string, number>> {
-    const rows = await sqlOf(db).unsafe<{ sku: string; units: number }[]>(OPEN_UNITS, [customerId, skus as string[]]);
-    return new Map(rows.map((row) => [row.sku, row.units]));
+  async findUnitsDrift(db: Executor): Promise<UnitsDrift[]> {
+    return sqlOf(db).unsafe<UnitsDrift[]>(UNITS_DRIFT);
   },
 
   /** The order with its lines and history: one statement. */

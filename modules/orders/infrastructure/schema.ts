@@ -55,8 +55,28 @@ export const orders = ordersSchema.table(
     index("orders_customer_created_idx").on(table.customerId, table.createdAt, table.id),
     index("orders_status_created_idx").on(table.status, table.createdAt, table.id),
     index("orders_created_idx").on(table.createdAt, table.id),
-    // The open-units cap on every placement: a customer's open orders, however many closed ones they have.
-    index("orders_customer_open_idx").on(table.customerId).where(sql`${table.status} in ('pending', 'confirmed')`),
+  ],
+);
+
+/**
+ * Units of each sku a customer holds in open (pending or confirmed) orders, kept by the statements that change
+ * them: a placement raises its skus' rows, a transition to a final status lowers them. The upsert's row lock
+ * serialises a customer's concurrent placements of a sku, and `open_units_within_cap` refuses the one that would go
+ * over the cap it was placed under (`cap`, ORDERS_MAX_OPEN_UNITS_PER_SKU then; 0 = none), rolling the whole
+ * placement back.
+ */
+export const openUnits = ordersSchema.table(
+  "open_units",
+  {
+    customerId: text("customer_id").notNull(),
+    sku: text("sku").notNull(),
+    units: integer("units").notNull(),
+    cap: integer("cap").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.customerId, table.sku] }),
+    check("open_units_not_negative", sql`${table.units} >= 0`),
+    check("open_units_within_cap", sql`${table.cap} = 0 or ${table.units} <= ${table.cap}`),
   ],
 );
 
