@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { StockRejected, StockReserved } from "../inventory/contract.ts";
-import { caller, deliver, json, openOrders, place, product, request, type Caller, type OrdersHarness } from "./test-support/orders-harness.ts";
+import { eventually } from "../../src/test-support/eventually.ts";
+import { caller, deliver, json, lockWaiters, openOrders, place, product, request, type Caller, type OrdersHarness } from "./test-support/orders-harness.ts";
 
 // POST /orders under its two limits: the per-customer rate (its clock advanced by the test) and the cap on units
 // of a sku a customer holds in open orders. Each on a module instance of its own, so one never trips the other.
@@ -171,6 +172,28 @@ describe("cap on units of a sku in a customer's open orders", () => {
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => request(capped, "POST", "/orders", { as: frank, body: { items: lines(i) } })));
 
     expect(answers.map((res) => res.status).sort()).toEqual([...Array(CAP).fill(201), ...Array(12 - CAP).fill(422)]);
+  });
+
+  test("when a placement loses a deadlock on the customer's counts, then it is run again and answers 201", async () => {
+    const ivan = await caller();
+    // A placement takes its counts in sku order: a's, then b's.
+    const [a, b] = [await product(capped), await product(capped)].sort() as [string, string];
+    await place(capped, ivan, [{ sku: a, quantity: 1 }, { sku: b, quantity: 1 }]);
+    const lines = [{ sku: a, quantity: 1 }, { sku: b, quantity: 1 }];
+
+    // Another transaction holds b's count; the placement locks a's, then waits for b's; taking a's then closes the
+    // cycle. The placement, waiting the longer, is the one PostgreSQL aborts (after deadlock_timeout, 1 s).
+    let placing: Promise<Response> | undefined;
+    await capped.database.sql.begin(async (tx) => {
+      await tx`update orders.open_units set units = units where customer_id = ${ivan.principal.sub} and sku = ${b}`;
+      placing = request(capped, "POST", "/orders", { as: ivan, body: { items: lines } });
+      await eventually(() => lockWaiters(capped), { what: "the placement to wait for b's count" });
+      await tx`update orders.open_units set units = units where customer_id = ${ivan.principal.sub} and sku = ${a}`;
+    });
+
+    const res = await placing!;
+    expect(res.status).toBe(201);
+    expect(await ordersOf(capped, ivan)).toBe(2);
   });
 
   test("shop check finds the counted units equal to the open orders' after all of the above, and names a count that drifted", async () => {

@@ -38,30 +38,37 @@ export async function placeOrder(
   const order = openOrder({ id: Bun.randomUUIDv7(), customer: input.customer, ...pricing.priced, at: new Date() });
   const event = deps.outbox.envelope(OrderPlaced, orderSnapshot(order), { correlationId: input.correlationId });
   const cap = deps.maxOpenUnitsPerSku ?? 0;
-  try {
-    await deps.outbox.traced(event, async () => {
-      // The order, its lines, its history, the units it holds and its event: one statement, so all of them or none,
-      // with no transaction.
-      const { text, params } = deps.outbox.insertWith(event, deps.orders.insertWrites(order, cap));
-      if (!alsoInTransaction) {
-        await sqlOf(deps.db).unsafe(text, params as never[]);
-        return;
-      }
-      await deps.db.transaction(async (tx) => {
-        await sqlOf(tx).unsafe(text, params as never[]);
-        await alsoInTransaction(tx, order);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.outbox.traced(event, async () => {
+        // The order, its lines, its history, the units it holds and its event: one statement, so all of them or
+        // none, with no transaction.
+        const { text, params } = deps.outbox.insertWith(event, deps.orders.insertWrites(order, cap));
+        if (!alsoInTransaction) {
+          await sqlOf(deps.db).unsafe(text, params as never[]);
+          return;
+        }
+        await deps.db.transaction(async (tx) => {
+          await sqlOf(tx).unsafe(text, params as never[]);
+          await alsoInTransaction(tx, order);
+        });
       });
-    });
-  } catch (error) {
-    const failure = classify(error);
-    if (failure.kind === "constraint" && failure.constraint === OVER_CAP_CONSTRAINT) throw await overCap(deps, input, cap);
-    throw error;
+      break;
+    } catch (error) {
+      const failure = classify(error);
+      if (failure.kind === "constraint" && failure.constraint === OVER_CAP_CONSTRAINT) throw await overCap(deps, input, cap);
+      // A deadlock on the customer's counts with a concurrent transition (rare: see order-repository.ts); nothing was
+      // written, so the same statement is simply run again.
+      if (failure.kind === "contention" && attempt < CONTENTION_ATTEMPTS) continue;
+      throw error;
+    }
   }
   deps.metrics.placed.inc();
   return order;
 }
 
 const OVER_CAP_CONSTRAINT = "open_units_within_cap";
+const CONTENTION_ATTEMPTS = 3;
 
 // After the refusal, for its message only: what the customer holds now (another placement or a cancel may have
 // changed it since), and which of the order's skus would go over.

@@ -1,3 +1,4 @@
+import { classify } from "../../../src/platform/failures.ts";
 import type { Executor, Transaction } from "../../../src/platform/db.ts";
 import { ConflictError } from "../../../src/platform/errors.ts";
 import type { Order, Viewer } from "../domain/order.ts";
@@ -37,6 +38,9 @@ export async function requestStatusChange(deps: Pick<OrdersDeps, "db" | "orders"
       });
     } catch (error) {
       if (attempt < ATTEMPTS && error instanceof ConflictError && error.code === "ORDERS.CONCURRENT_UPDATE") continue;
+      // The database chose this transaction as a deadlock's victim (on a customer's open-unit counts, with a
+      // placement): it rolled back whole, so it is run again.
+      if (attempt < ATTEMPTS && classify(error).kind === "contention") continue;
       throw error;
     }
   }

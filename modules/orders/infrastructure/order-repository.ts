@@ -51,16 +51,18 @@ from orders.order_items where order_id = any($1::uuid[]) order by order_id, line
 
 const FIND_ORDERS = FIND_ORDER.replace("where o.id = $1", "where o.id = any($1::uuid[])");
 
-// A transition to a final status gives back what the order held of each sku (one row per
-// customer and sku, however many of the batch's orders share it). greatest(): an order placed by an instance that
-// predates the counts was never counted.
+// A transition to a final status gives back what the order held of each sku (one row per customer and sku, however
+// many of the batch's orders share it), visiting the rows in key order like a placement (held, above) so that the two
+// rarely lock them in opposite orders; a deadlock that happens anyway is retried by whoever loses it. greatest(): an
+// order placed by an instance that predates the counts was never counted.
 const RELEASED = `
 released as (
   update orders.open_units u set units = greatest(u.units - r.units, 0)
   from (select changed.customer_id, i.sku, sum(i.quantity)::int as units
         from changed join orders.order_items i on i.order_id = changed.id
         where changed.status in (${FINAL_STATUSES})
-        group by changed.customer_id, i.sku) r
+        group by changed.customer_id, i.sku
+        order by changed.customer_id, i.sku) r
   where u.customer_id = r.customer_id and u.sku = r.sku)`;
 
 // Each transition also announces `<order id>:<version>` on ORDER_STATUS_CHANNEL, delivered at commit (never for a
