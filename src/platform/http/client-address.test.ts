@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { clientAddress } from "./client-address.ts";
+import { addressKey, clientAddress } from "./client-address.ts";
 
 const SOCKET = "192.0.2.1";
 const withHeader = (name: string, value: string) => new Request("http://localhost/", { headers: { [name]: value } });
@@ -22,4 +22,18 @@ test("with a trusted header that is missing, empty or not an address, then the s
     expect(clientAddress(withHeader("x-real-ip", garbage), SOCKET, settings)).toBe(SOCKET);
   }
   expect(clientAddress(withHeader("x-real-ip", "2001:db8::7"), SOCKET, settings)).toBe("2001:db8::7");
+});
+
+test("an IPv4 address counts as itself, an IPv6 address by its /64, an IPv4-mapped one as its IPv4 address", () => {
+  expect(addressKey("203.0.113.7")).toBe("203.0.113.7");
+  expect(addressKey("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+  expect(addressKey("2001:db8:1:2:ffff:ffff:ffff:fffe")).toBe("2001:db8:1:2::/64");
+  expect(addressKey("2001:0DB8:0001:0002::")).toBe("2001:db8:1:2::/64");
+  expect(addressKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+  expect(addressKey("2001:db8:1:3::1")).not.toBe(addressKey("2001:db8:1:2::1"));
+  expect(addressKey("::1")).toBe("0:0:0:0::/64");
+  expect(addressKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+  expect(addressKey("::ffff:192.0.2.1")).toBe("192.0.2.1");
+  expect(addressKey("::ffff:c000:201")).toBe("192.0.2.1");
+  expect(addressKey("64:ff9b::192.0.2.1")).toBe("64:ff9b:0:0::/64");
 });

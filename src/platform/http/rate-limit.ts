@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { RateLimitedError } from "../errors.ts";
 import type { Principal } from "./principal.ts";
-import { clientAddress, type ClientAddressSettings } from "./client-address.ts";
+import { addressKey, clientAddress, type ClientAddressSettings } from "./client-address.ts";
 
 /** One limit: how many requests a key may make per minute. */
 export interface RateLimitSettings {
@@ -93,7 +93,7 @@ export function rateLimitPlugin(settings: RateLimitPluginSettings) {
         }
         // No socket (a request handed to the app in-process) means no address to count it by.
         const address = clientAddress(request, server?.requestIP(request)?.address, clientAddressSettings);
-        if (perClientAddress && address) refuseWhenOver(perClientAddress, address);
+        if (perClientAddress && address) refuseWhenOver(perClientAddress, addressKey(address));
       },
     }),
   });
