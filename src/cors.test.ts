@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { commerce, newSku } from "./test-support/commerce.ts";
 import { alice, startTestShop, tokenFor, type TestShop } from "./test-support/shop.ts";
 
 // A storefront's browser calling a whole shop over a real socket, with two storefront origins configured.
@@ -41,6 +42,14 @@ describe("CORS for configured storefront origins", () => {
     // Credentials stay off unless CORS_CREDENTIALS=true.
     expect(res.headers.get("access-control-allow-credentials")).toBeNull();
 
+    // A fetch-based SSE client resuming GET /orders/:id/events sends Last-Event-ID with the token.
+    const resume = await send("/orders/0195c0de-0000-7000-8000-000000000001/events", {
+      method: "OPTIONS",
+      headers: { origin: STOREFRONT, "access-control-request-method": "GET", "access-control-request-headers": "authorization,last-event-id" },
+    });
+    expect(resume.status).toBe(204);
+    expect(listOf(resume.headers.get("access-control-allow-headers"))).toEqual(expect.arrayContaining(["authorization", "last-event-id"]));
+
     const other = await preflight(DEV_STOREFRONT);
     expect(other.headers.get("access-control-allow-origin")).toBe(DEV_STOREFRONT);
   });
@@ -81,5 +90,28 @@ describe("CORS for configured storefront origins", () => {
     const res = await send("/nowhere", { headers: { origin: STOREFRONT } });
     expect(res.status).toBe(404);
     expect(res.headers.get("access-control-allow-origin")).toBe(STOREFRONT);
+  });
+});
+
+describe("CORS on the live status stream", () => {
+  test("when a listed origin opens an order's event stream, then the stream itself allows that origin and exposes the shop's headers", async () => {
+    const api = commerce(shop);
+    const sku = newSku("cors-sse");
+    await api.createProduct(sku, 5);
+    await api.ordersKnow(sku, {});
+    const order = await api.placeOk(alice, [{ sku, quantity: 1 }]);
+    const abort = new AbortController();
+
+    const res = await fetch(`${baseUrl}/orders/${order.id}/events`, {
+      headers: { origin: STOREFRONT, authorization: `Bearer ${await tokenFor(alice)}` },
+      signal: abort.signal,
+    });
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toStartWith("text/event-stream");
+    expect(res.headers.get("access-control-allow-origin")).toBe(STOREFRONT);
+    expect(listOf(res.headers.get("access-control-expose-headers"))).toContain("x-request-id");
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+    abort.abort();
   });
 });

@@ -13,8 +13,11 @@ export interface CorsSettings {
 
 /** The methods the API's routes use. */
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
-/** The request headers the API reads: the token, JSON bodies, idempotent POSTs, request ids and trace context. */
-const ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Correlation-Id, traceparent";
+/**
+ * The request headers the API reads: the token, JSON bodies, idempotent POSTs, request ids, trace context, and where a
+ * live status stream resumes (a fetch-based SSE client sends Last-Event-ID itself, and it is not CORS-safelisted).
+ */
+const ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Correlation-Id, traceparent, Last-Event-ID";
 /** The response headers a browser script may read besides the CORS-safelisted ones. */
 const EXPOSED_HEADERS = "Location, Idempotent-Replayed, X-Request-Id, X-Correlation-Id, X-Trace-Id, Retry-After";
 
